@@ -1,0 +1,1 @@
+"""agents — built by a later issue; see ../shared/DESIGN.md."""

@@ -1,0 +1,1 @@
+"""bench — built by a later issue; see ../shared/DESIGN.md."""

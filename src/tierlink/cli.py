@@ -1,0 +1,216 @@
+"""Command line: thin synchronous wrappers over the async library (typer + rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from tierlink.config.build import Deployment, build_deployment
+from tierlink.config.load import default_config, load_config, outcome_path
+from tierlink.config.schema import ReplayConfig, TierlinkConfig
+from tierlink.core.errors import TierlinkError
+from tierlink.core.messages import Request
+from tierlink.core.usage import Usage
+from tierlink.demo import DemoTurn, TierAnswer, pick_questions, run_demo
+from tierlink.endpoints.outcome_table import OutcomeTable
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+ConfigOption = Annotated[
+    Optional[Path], typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
+]
+ORIGIN_LEGEND = (
+    "live = a real model ran here; replay = recorded outputs of a real model (RouterArena); "
+    "simulated = computed from a profile (link times, energy, missing latencies)."
+)
+
+
+def main() -> None:
+    app()
+
+
+def _config(path: Path | None, check: bool = False) -> TierlinkConfig:
+    return load_config(path, check_endpoints=check) if path else default_config()
+
+
+def _fail(console: Console, exc: TierlinkError) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def endpoints(
+    config: ConfigOption = None,
+    check: Annotated[bool, typer.Option(help="Check that HTTP endpoints are reachable.")] = False,
+) -> None:
+    """List the configured endpoints with their profiles."""
+    console = Console()
+    try:
+        cfg = _config(config, check)
+    except TierlinkError as exc:
+        _fail(console, exc)
+    from tierlink.config.build import resolve_profile
+
+    table = Table(title="endpoints")
+    for column in ("name", "kind", "node", "tier", "model", "ctx", "$/Min", "$/Mout", "tok/s", "TTFT s", "W", "zone"):
+        table.add_column(column)
+    for name, spec in cfg.endpoints.items():
+        p = resolve_profile(name, spec.profile)
+        table.add_row(
+            name, spec.kind, spec.node, p.tier, p.model, str(p.context_window),
+            f"{p.price_in_per_mtok:g}", f"{p.price_out_per_mtok:g}", f"{p.decode_tokens_per_s:g}",
+            f"{p.ttft_s:g}", f"{p.power_w:g}", p.privacy_zone,
+        )
+    console.print(table)
+    console.print("[dim]Profile figures are sourced planning numbers (simulated), see profiles.yaml.[/]")
+
+
+@app.command()
+def ask(
+    prompt: Annotated[str, typer.Argument(help="The question.")],
+    endpoint: Annotated[Optional[str], typer.Option("--endpoint", "-e", help="Endpoint name; default: the device.")] = None,
+    max_tokens: Annotated[int, typer.Option(min=1)] = 128,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the completion as JSON.")] = False,
+) -> None:
+    """Send one request to one endpoint and print the answer, usage and where numbers came from."""
+    console = Console()
+    try:
+        deployment = build_deployment(_config(config))
+        name = endpoint or deployment.device
+        if name not in deployment.endpoints:
+            raise TierlinkError(f"unknown endpoint '{name}'; known: {', '.join(deployment.endpoints)}")
+        completion = asyncio.run(_ask_once(deployment, name, Request.of(prompt, max_tokens=max_tokens)))
+    except TierlinkError as exc:
+        _fail(console, exc)
+    if as_json:
+        typer.echo(completion.model_dump_json(indent=2))
+        return
+    console.print(f"[bold]{completion.endpoint}[/] ({completion.model}, {completion.origin}):")
+    console.print(completion.text or "[dim](empty answer)[/]")
+    console.print(_usage_table(completion.usage))
+    for note in completion.notes:
+        console.print(f"[dim]note: {note}[/]")
+
+
+async def _ask_once(deployment: Deployment, name: str, request: Request):  # type: ignore[no-untyped-def]
+    try:
+        return await deployment.endpoints[name].complete(request)
+    finally:
+        await deployment.aclose()
+
+
+def _usage_table(usage: Usage) -> Table:
+    table = Table(title=f"usage (origin: {usage.origin_label})", show_header=True)
+    for column in ("in tok", "out tok", "cached", "bytes up", "bytes down", "network s", "queue s", "prefill s", "decode s", "$", "J"):
+        table.add_column(column, justify="right")
+    lat = usage.latency
+    table.add_row(
+        str(usage.input_tokens), str(usage.output_tokens), str(usage.cached_tokens),
+        str(usage.bytes_up), str(usage.bytes_down), f"{lat.network_s:.3f}", f"{lat.queue_s:.3f}",
+        f"{lat.prefill_s:.3f}", f"{lat.decode_s:.3f}", f"{usage.dollars:.6f}", f"{usage.joules:.2f}",
+    )
+    return table
+
+
+@app.command()
+def demo(
+    turns: Annotated[int, typer.Option(min=1, max=200, help="Number of benchmark questions.")] = 6,
+    seed: Annotated[int, typer.Option(help="Which questions (deterministic).")] = 0,
+    config: ConfigOption = None,
+    cloud: Annotated[Optional[str], typer.Option(help="Cloud endpoint name; default: first non-device one.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print turns as JSON lines.")] = False,
+) -> None:
+    """Answer real benchmark questions with the device (live) and the cloud; compare per turn."""
+    console = Console(stderr=as_json)
+    try:
+        cfg = _config(config)
+        deployment = build_deployment(cfg)
+        cloud_name = cloud or next(n for n in deployment.endpoints if n != deployment.device)
+        if cloud_name not in deployment.endpoints:
+            raise TierlinkError(f"unknown cloud endpoint '{cloud_name}'")
+        questions = pick_questions(_question_table(cfg), turns, seed)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("asking both tiers", total=len(questions))
+            result = asyncio.run(
+                _demo(deployment, questions, cloud_name, lambda _: progress.advance(task))
+            )
+    except StopIteration:
+        _fail(console, TierlinkError("the configuration has no cloud endpoint besides the device"))
+    except TierlinkError as exc:
+        _fail(console, exc)
+    if as_json:
+        for turn in result:
+            typer.echo(turn.model_dump_json())
+        return
+    console.print(_demo_table(result, deployment.device, cloud_name))
+    console.print(_totals_table(result))
+    console.print(f"[dim]{ORIGIN_LEGEND}[/]")
+
+
+def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
+    """Questions come from the first replay endpoint's table, else the shipped slice."""
+    for name, spec in cfg.endpoints.items():
+        if isinstance(spec, ReplayConfig):
+            return OutcomeTable.from_csv(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
+    return OutcomeTable.from_csv(outcome_path("builtin:routerarena_mcq", "demo"))
+
+
+async def _demo(deployment: Deployment, questions, cloud: str, on_turn) -> list[DemoTurn]:  # type: ignore[no-untyped-def]
+    try:
+        return await run_demo(deployment, questions, cloud, on_turn)
+    finally:
+        await deployment.aclose()
+
+
+def _demo_table(turns: list[DemoTurn], device: str, cloud: str) -> Table:
+    table = Table(title=f"tierlink demo: {len(turns)} benchmark questions, each asked of both tiers")
+    for column, justify in (("#", "right"), ("task", "left"), ("gold", "center")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column(f"device: {device}\nans ok  latency  tokens in/out", justify="right")
+    table.add_column(f"cloud: {cloud}\nans ok  latency  dollars", justify="right")
+    for turn in turns:
+        table.add_row(
+            str(turn.turn), turn.task[:22], turn.gold, _cell(turn.device, False), _cell(turn.cloud, True)
+        )
+    return table
+
+
+def _cell(answer: TierAnswer, money: bool) -> str:
+    if answer.usage is None:
+        return f"[red]{(answer.error or 'error')[:40]}[/]"
+    u = answer.usage
+    mark = "[green]✓[/]" if answer.correct else "[red]✗[/]"
+    tail = f"${u.dollars:.6f}" if money else f"{u.input_tokens}/{u.output_tokens}"
+    return f"{answer.choice or '?'}  {mark}  {u.latency.total_s:6.2f}s  {tail}"
+
+
+def _totals_table(turns: list[DemoTurn]) -> Table:
+    table = Table(title="totals")
+    for column in ("tier", "endpoint", "correct", "latency s", "network s", "tokens in/out", "bytes up/down", "dollars", "joules", "origin"):
+        table.add_column(column, justify="right")
+    for tier in ("device", "cloud"):
+        answers: list[TierAnswer] = [getattr(t, tier) for t in turns]
+        answered = [a.usage for a in answers if a.usage is not None]
+        correct = sum(1 for a in answers if a.correct)
+        if not answered:
+            table.add_row(tier, answers[0].endpoint, f"0/{len(answers)}", *["-"] * 7)
+            continue
+        total = sum(answered[1:], answered[0])
+        table.add_row(
+            tier, answers[0].endpoint, f"{correct}/{len(answers)}", f"{total.latency.total_s:.2f}",
+            f"{total.latency.network_s:.2f}", f"{total.input_tokens}/{total.output_tokens}",
+            f"{total.bytes_up}/{total.bytes_down}", f"{total.dollars:.6f}", f"{total.joules:.1f}",
+            total.origin_label,
+        )
+    return table
+
+
+if __name__ == "__main__":
+    main()

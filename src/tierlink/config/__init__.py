@@ -1,0 +1,1 @@
+"""Configuration: one YAML file describes nodes, links and endpoints."""

@@ -1,0 +1,139 @@
+"""Turn a validated configuration into live objects: nodes, links and ready endpoints.
+
+Endpoints on another node than the device are wrapped in a LinkedEndpoint so every call pays
+the link and is written to the deployment's ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tierlink.config.load import check_config, device_endpoint, find_link, outcome_path
+from tierlink.config.schema import (
+    EndpointConfig,
+    LinkConfig,
+    LlamaCppConfig,
+    OpenAIConfig,
+    ReplayConfig,
+    TierlinkConfig,
+)
+from tierlink.core.errors import ConfigError
+from tierlink.core.ledger import Ledger
+from tierlink.endpoints.base import Endpoint
+from tierlink.endpoints.llamacpp import LlamaCppEndpoint
+from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
+from tierlink.endpoints.outcome_table import OutcomeTable
+from tierlink.endpoints.profile import EndpointProfile
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.endpoints.replay import ReplayEndpoint
+from tierlink.network.availability import AvailabilityTrace
+from tierlink.network.clock import Clock, RealClock, VirtualClock
+from tierlink.network.link import Link
+from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.network.node import Node
+from tierlink.network.registry import link_profiles
+
+
+@dataclass
+class Deployment:
+    """Everything a session needs: endpoints by name (linked where remote), the clock, the ledger."""
+
+    config: TierlinkConfig
+    nodes: dict[str, Node]
+    links: dict[str, Link]
+    endpoints: dict[str, Endpoint]
+    device: str
+    clock: Clock
+    ledger: Ledger = field(default_factory=Ledger)
+
+    async def aclose(self) -> None:
+        for endpoint in self.endpoints.values():
+            await endpoint.aclose()
+
+
+def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None) -> Deployment:
+    """Instantiate the configuration; models load lazily on first use."""
+    check_config(config)
+    ledger = ledger or Ledger()
+    clock: Clock = VirtualClock() if config.mode == "simulated" else RealClock()
+    nodes = {name: Node(name=name, tier=n.tier, zone=n.zone) for name, n in config.nodes.items()}
+    links = {name: build_link(name, link) for name, link in config.links.items()}
+    device = device_endpoint(config)
+    device_node = config.endpoints[device].node
+    endpoints: dict[str, Endpoint] = {}
+    for name, spec in config.endpoints.items():
+        endpoint = build_endpoint(name, spec)
+        link_name = find_link(config, device_node, spec.node)
+        if spec.node != device_node and link_name is not None:
+            link = _oriented(links[link_name], device_node)
+            endpoint = LinkedEndpoint(endpoint, link, clock, ledger)
+        endpoints[name] = endpoint
+    return Deployment(config, nodes, links, endpoints, device, clock, ledger)
+
+
+def build_link(name: str, spec: LinkConfig) -> Link:
+    base = link_profiles().require(spec.profile, f"links.{name}.profile")
+    link = Link.from_profile(name, spec.a, spec.b, base, AvailabilityTrace(outages=spec.outages))
+    overrides = {
+        k: v
+        for k, v in {
+            "up_mbps": spec.up_mbps,
+            "down_mbps": spec.down_mbps,
+            "rtt_ms": spec.rtt_ms,
+            "loss": spec.loss,
+        }.items()
+        if v is not None
+    }
+    return link.model_copy(update=overrides) if overrides else link
+
+
+def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
+    profile = resolve_profile(name, spec.profile)
+    if isinstance(spec, LlamaCppConfig):
+        return LlamaCppEndpoint(
+            name=name,
+            profile=profile,
+            node=spec.node,
+            model_path=spec.model_path,
+            prompt_format=spec.prompt_format,
+            chat_format=spec.chat_format,
+            n_ctx=spec.n_ctx,
+            n_threads=spec.n_threads,
+            seed=spec.seed,
+        )
+    if isinstance(spec, OpenAIConfig):
+        return OpenAICompatEndpoint(
+            name=name,
+            base_url=str(spec.base_url),
+            model=spec.model,
+            profile=profile,
+            node=spec.node,
+            api_key_env=spec.api_key_env,
+            timeout_s=spec.timeout_s,
+            max_retries=spec.max_retries,
+            max_retry_wait_s=spec.max_retry_wait_s,
+        )
+    assert isinstance(spec, ReplayConfig)
+    table = OutcomeTable.from_csv(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
+    if spec.model not in table.models:
+        raise ConfigError(
+            f"endpoints.{name}.model",
+            f"the outcome table has no records of model '{spec.model}'",
+            f"use one of: {', '.join(table.models)}",
+        )
+    return ReplayEndpoint(name=name, table=table, model=spec.model, profile=profile, node=spec.node)
+
+
+def resolve_profile(name: str, spec: str | EndpointProfile) -> EndpointProfile:
+    if isinstance(spec, EndpointProfile):
+        return spec
+    return endpoint_profiles().require(spec, f"endpoints.{name}.profile")
+
+
+def _oriented(link: Link, device_node: str) -> Link:
+    """The link seen from the device: 'up' always means away from the device."""
+    if link.a == device_node:
+        return link
+    return link.model_copy(
+        update={"a": link.b, "b": link.a, "up_mbps": link.down_mbps, "down_mbps": link.up_mbps}
+    )

@@ -1,0 +1,158 @@
+"""Load and check a configuration file, or build the default one that needs no file or key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import yaml
+from pydantic import ValidationError
+
+from tierlink.config.errors import config_error_from
+from tierlink.config.schema import (
+    LinkConfig,
+    LlamaCppConfig,
+    NodeConfig,
+    OpenAIConfig,
+    ReplayConfig,
+    TierlinkConfig,
+)
+from tierlink.core.errors import ConfigError
+from tierlink.data import ROUTERARENA_MCQ, shipped
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.network.registry import link_profiles
+
+BUILTIN_PREFIX = "builtin:"
+DEFAULT_DEVICE_PROFILE = "laptop-cpu/gemma3-270m-q4"
+DEFAULT_CLOUD_PROFILE = "gemini-2.0-flash"
+DEFAULT_CLOUD_MODEL = "gemini-2.0-flash-001"
+
+
+def default_config() -> TierlinkConfig:
+    """Embedded Gemma on the device, a replayed real cloud model over 5G. No file, no key."""
+    return TierlinkConfig(
+        nodes={"device": NodeConfig(tier="device"), "cloud": NodeConfig(tier="cloud")},
+        links={"device-cloud": LinkConfig(a="device", b="cloud", profile="5g")},
+        endpoints={
+            "gemma": LlamaCppConfig(kind="llamacpp", node="device", profile=DEFAULT_DEVICE_PROFILE),
+            "cloud": ReplayConfig(
+                kind="replay",
+                node="cloud",
+                outcomes=BUILTIN_PREFIX + Path(ROUTERARENA_MCQ).stem,
+                model=DEFAULT_CLOUD_MODEL,
+                profile=DEFAULT_CLOUD_PROFILE,
+            ),
+        },
+        device="gemma",
+    )
+
+
+def load_config(path: Path, check_endpoints: bool = False) -> TierlinkConfig:
+    """Parse, validate and cross-check a YAML file; every problem is a ConfigError."""
+    if not path.exists():
+        raise ConfigError("--config", f"file {path} does not exist", "give the path of a YAML file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError("(file)", f"{path} is not valid YAML: {exc}", "fix the YAML syntax") from exc
+    if not isinstance(raw, dict):
+        raise ConfigError("(file)", f"{path} must hold a mapping", "start with `nodes:` and `endpoints:`")
+    try:
+        config = TierlinkConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise config_error_from(exc) from exc
+    check_config(config)
+    if check_endpoints:
+        check_reachable(config)
+    return config
+
+
+def check_config(config: TierlinkConfig) -> None:
+    """Cross-section rules: references exist, profiles are known, files are on disk."""
+    endpoints = endpoint_profiles()
+    links = link_profiles()
+    for name, link in config.links.items():
+        for end in ("a", "b"):
+            _known_node(config, getattr(link, end), f"links.{name}.{end}")
+        links.require(link.profile, f"links.{name}.profile")
+    for name, endpoint in config.endpoints.items():
+        _known_node(config, endpoint.node, f"endpoints.{name}.node")
+        if isinstance(endpoint.profile, str):
+            endpoints.require(endpoint.profile, f"endpoints.{name}.profile")
+        if isinstance(endpoint, LlamaCppConfig) and endpoint.model_path is not None:
+            if not endpoint.model_path.is_file():
+                raise ConfigError(
+                    f"endpoints.{name}.model_path",
+                    f"model file {endpoint.model_path} does not exist",
+                    "give the path of a .gguf file, or remove the field to use the embedded Gemma 3 270M",
+                )
+        if isinstance(endpoint, ReplayConfig):
+            outcome_path(endpoint.outcomes, f"endpoints.{name}.outcomes")
+    device = device_endpoint(config)
+    device_node = config.endpoints[device].node
+    for name, endpoint in config.endpoints.items():
+        if endpoint.node != device_node and find_link(config, device_node, endpoint.node) is None:
+            raise ConfigError(
+                f"endpoints.{name}.node",
+                f"no link between the device node '{device_node}' and node '{endpoint.node}'",
+                f"add a link under `links:` with a: {device_node} and b: {endpoint.node}",
+            )
+
+
+def device_endpoint(config: TierlinkConfig) -> str:
+    """Name of the endpoint the user talks to."""
+    if config.device is not None:
+        if config.device not in config.endpoints:
+            raise ConfigError(
+                "device",
+                f"unknown endpoint '{config.device}'",
+                f"use one of: {', '.join(config.endpoints)}",
+            )
+        return config.device
+    for name, endpoint in config.endpoints.items():
+        if config.nodes[endpoint.node].tier == "device":
+            return name
+    raise ConfigError("device", "no endpoint runs on a device-tier node", "set `device:` to an endpoint name")
+
+
+def find_link(config: TierlinkConfig, a: str, b: str) -> str | None:
+    """Name of the link joining nodes a and b (either direction)."""
+    for name, link in config.links.items():
+        if {link.a, link.b} == {a, b}:
+            return name
+    return None
+
+
+def outcome_path(spec: str, field: str) -> Path:
+    """Resolve 'builtin:NAME' or a filesystem path to an existing outcome CSV."""
+    if spec.startswith(BUILTIN_PREFIX):
+        name = spec.removeprefix(BUILTIN_PREFIX) + ".csv"
+        path = shipped(name)
+        if not path.is_file():
+            raise ConfigError(field, f"no built-in outcome table '{spec}'", "use builtin:routerarena_mcq or a path")
+        return path
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise ConfigError(field, f"outcome table {path} does not exist", "give the path of a canonical outcome CSV")
+    return path
+
+
+def check_reachable(config: TierlinkConfig, timeout_s: float = 3.0) -> None:
+    """GET {base_url}/models for every OpenAI endpoint; an unreachable one is a ConfigError."""
+    for name, endpoint in config.endpoints.items():
+        if not isinstance(endpoint, OpenAIConfig):
+            continue
+        url = str(endpoint.base_url).rstrip("/") + "/models"
+        try:
+            httpx.get(url, timeout=timeout_s)
+        except httpx.HTTPError as exc:
+            raise ConfigError(
+                f"endpoints.{name}.base_url",
+                f"{endpoint.base_url} is unreachable ({type(exc).__name__}: {exc})",
+                "start the server, or correct the URL (it usually ends in /v1)",
+            ) from exc
+
+
+def _known_node(config: TierlinkConfig, node: str, field: str) -> None:
+    if node not in config.nodes:
+        raise ConfigError(field, f"unknown node '{node}'", f"use one of: {', '.join(config.nodes)} or add it under `nodes:`")

@@ -1,0 +1,85 @@
+"""The YAML configuration: nodes, links and endpoints, validated by pydantic.
+
+Field-level rules live here; rules that need the whole file (references between sections,
+files on disk, reachability) live in `checks.py`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from tierlink.endpoints.profile import EndpointProfile, Tier
+from tierlink.network.availability import Outage
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class NodeConfig(_Strict):
+    tier: Tier
+    zone: str = ""
+
+
+class LinkConfig(_Strict):
+    """A link between two nodes; `profile` fills any figure not given here."""
+
+    a: str
+    b: str
+    profile: str = "wifi"
+    up_mbps: float | None = Field(None, gt=0)
+    down_mbps: float | None = Field(None, gt=0)
+    rtt_ms: float | None = Field(None, ge=0)
+    loss: float | None = Field(None, ge=0, lt=1)
+    outages: tuple[Outage, ...] = ()
+
+
+class _EndpointBase(_Strict):
+    node: str
+    profile: str | EndpointProfile = Field(
+        description="A registry name, or a full inline profile for hardware not in the registry."
+    )
+
+
+class LlamaCppConfig(_EndpointBase):
+    kind: Literal["llamacpp"]
+    model_path: Path | None = Field(None, description="GGUF file; None = embedded Gemma 3 270M.")
+    prompt_format: Literal["completion", "chat"] = "completion"
+    chat_format: str | None = Field(None, description="llama.cpp chat format for 'chat'.")
+    n_ctx: int = Field(2048, gt=0)
+    n_threads: int | None = Field(None, gt=0)
+    seed: int = 0
+
+
+class OpenAIConfig(_EndpointBase):
+    kind: Literal["openai"]
+    base_url: HttpUrl
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(2, ge=0, le=10)
+    max_retry_wait_s: float = Field(30.0, ge=0)
+
+
+class ReplayConfig(_EndpointBase):
+    kind: Literal["replay"]
+    outcomes: str = Field(description="'builtin:routerarena_mcq' or the path of a canonical CSV.")
+    model: str
+
+
+EndpointConfig = Annotated[
+    LlamaCppConfig | OpenAIConfig | ReplayConfig, Field(discriminator="kind")
+]
+
+
+class TierlinkConfig(_Strict):
+    """A whole deployment: where models run, how nodes connect, which endpoint is 'the device'."""
+
+    nodes: dict[str, NodeConfig]
+    links: dict[str, LinkConfig] = {}
+    endpoints: dict[str, EndpointConfig]
+    device: str | None = Field(None, description="Endpoint the user talks to; default: first device-tier one.")
+    mode: Literal["live", "simulated"] = "live"

@@ -1,0 +1,1 @@
+"""context — built by a later issue; see ../shared/DESIGN.md."""

@@ -1,0 +1,42 @@
+"""Core types shared by every tierlink module."""
+
+from tierlink.core.budget import Budget
+from tierlink.core.errors import (
+    BudgetExceeded,
+    ConfigError,
+    EndpointError,
+    EndpointTimeout,
+    EndpointUnavailable,
+    LinkDown,
+    ModelNotFound,
+    RateLimited,
+    TierlinkError,
+    UnknownPrompt,
+)
+from tierlink.core.ledger import Ledger, Totals, Transfer
+from tierlink.core.messages import Attachment, Completion, Message, Request
+from tierlink.core.usage import Latency, Origin, Usage
+
+__all__ = [
+    "Attachment",
+    "Budget",
+    "BudgetExceeded",
+    "Completion",
+    "ConfigError",
+    "EndpointError",
+    "EndpointTimeout",
+    "EndpointUnavailable",
+    "Latency",
+    "Ledger",
+    "LinkDown",
+    "Message",
+    "ModelNotFound",
+    "Origin",
+    "RateLimited",
+    "Request",
+    "TierlinkError",
+    "Totals",
+    "Transfer",
+    "UnknownPrompt",
+    "Usage",
+]

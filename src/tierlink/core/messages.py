@@ -1,0 +1,88 @@
+"""Wire types of a turn: Message, Attachment, Request and Completion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tierlink.core.usage import Origin, Usage
+
+Role = Literal["system", "user", "assistant"]
+AttachmentKind = Literal["image", "document", "audio", "sensor"]
+
+
+class Message(BaseModel):
+    """One chat message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    role: Role
+    content: str
+
+
+class Attachment(BaseModel):
+    """An input that may or may not be uploaded with a turn (image, document, sensor data)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AttachmentKind
+    mime: str
+    size_bytes: int = Field(ge=0)
+    description: str = Field("", description="Caption or description, used to judge relevance.")
+    path: Path | None = None
+
+
+class Request(BaseModel):
+    """What an endpoint is asked: messages plus generation settings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    messages: tuple[Message, ...]
+    attachments: tuple[Attachment, ...] = ()
+    max_tokens: int = Field(128, gt=0)
+    temperature: float = Field(0.0, ge=0)
+    stop: tuple[str, ...] = ()
+    logprobs: bool = False
+    private: bool = False
+    prompt_id: str | None = Field(None, description="Benchmark id, lets replay find the record.")
+    turn: int = Field(0, ge=0, description="Turn or round index, written to the ledger.")
+
+    @classmethod
+    def of(cls, prompt: str, **kwargs: Any) -> Request:
+        """A single-turn request with one user message."""
+        return cls(messages=(Message(role="user", content=prompt),), **kwargs)
+
+    @property
+    def last_user_text(self) -> str:
+        for message in reversed(self.messages):
+            if message.role == "user":
+                return message.content
+        return ""
+
+
+class Completion(BaseModel):
+    """An endpoint's answer with its usage and where its numbers came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    endpoint: str
+    model: str
+    usage: Usage
+    origin: Origin
+    finish_reason: str | None = None
+    token_logprobs: tuple[float, ...] | None = None
+    top_logprobs: tuple[dict[str, float], ...] | None = None
+    token_entropies: tuple[float, ...] | None = Field(
+        None, description="Entropy (nats) of each step's next-token distribution, where known."
+    )
+    recorded_score: float | None = Field(None, description="Replay only: the recorded score.")
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mean_logprob(self) -> float | None:
+        if not self.token_logprobs:
+            return None
+        return sum(self.token_logprobs) / len(self.token_logprobs)

@@ -1,0 +1,55 @@
+"""The Endpoint protocol: anything that answers a Request, on any tier.
+
+One abstract pair (`complete`, `stream`) in the style of RouteLLM's router interface; the
+profile carries the planning figures, the Completion carries what really happened.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
+
+from pydantic import BaseModel, ConfigDict
+
+from tierlink.core.messages import Completion, Request
+from tierlink.endpoints.profile import EndpointProfile
+
+
+class StreamChunk(BaseModel):
+    """A piece of a streamed answer; the last chunk carries the full Completion."""
+
+    model_config = ConfigDict(frozen=True)
+
+    text: str = ""
+    completion: Completion | None = None
+
+
+class Endpoint(ABC):
+    """An LLM reachable by tierlink: in-process, over HTTP, or replayed from records."""
+
+    name: str
+    profile: EndpointProfile
+    node: str
+
+    @abstractmethod
+    async def complete(self, request: Request) -> Completion:
+        """Answer the request in one piece."""
+
+    @abstractmethod
+    def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """Answer the request piece by piece; the final chunk holds the Completion."""
+
+    async def aclose(self) -> None:
+        """Release resources (HTTP clients, model memory). Default: nothing to release."""
+        return None
+
+
+async def collect(chunks: AsyncIterator[StreamChunk]) -> Completion:
+    """Drain a stream and return its final Completion (raises if the stream ended early)."""
+    final: Completion | None = None
+    async for chunk in chunks:
+        if chunk.completion is not None:
+            final = chunk.completion
+    if final is None:
+        raise RuntimeError("stream ended without a final completion")
+    return final

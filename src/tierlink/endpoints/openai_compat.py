@@ -1,0 +1,247 @@
+"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, ...) via the `openai` SDK.
+
+The SDK's own retries are off: tierlink retries 429 and 5xx a bounded number of times,
+honouring Retry-After, and maps every failure to a typed tierlink error that keeps the
+upstream message. A whole-call deadline bounds stalls that trickle bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import httpx
+import openai
+
+from tierlink.core.errors import (
+    EndpointError,
+    EndpointTimeout,
+    EndpointUnavailable,
+    RateLimited,
+)
+from tierlink.core.messages import Completion, Request
+from tierlink.core.usage import Latency, Usage
+from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.profile import EndpointProfile
+from tierlink.endpoints.retry_after import retry_after_seconds
+
+T = TypeVar("T")
+_TOP_LOGPROBS = 5
+
+
+class OpenAICompatEndpoint(Endpoint):
+    """A model behind an OpenAI-compatible HTTP API."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        model: str,
+        profile: EndpointProfile,
+        node: str,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout_s: float = 60.0,
+        max_retries: int = 2,
+        max_retry_wait_s: float = 30.0,
+    ) -> None:
+        self.name = name
+        self.model = model
+        self.profile = profile
+        self.node = node
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.max_retry_wait_s = max_retry_wait_s
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=os.environ.get(api_key_env) or "no-key",
+            timeout=timeout_s,
+            max_retries=0,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def complete(self, request: Request) -> Completion:
+        started = time.perf_counter()
+        response = await self._with_retries(
+            lambda: self._client.chat.completions.create(**self._body(request))
+        )
+        wall = time.perf_counter() - started
+        choice = response.choices[0]
+        logprobs = _logprobs(choice.logprobs)
+        return self._completion(
+            text=choice.message.content or "",
+            usage=response.usage,
+            latency=Latency(decode_s=wall),
+            finish_reason=choice.finish_reason,
+            logprobs=logprobs,
+            notes=("latency not split into prefill/decode (non-streaming call)",),
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        started = time.perf_counter()
+        body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
+        stream = await self._with_retries(lambda: self._client.chat.completions.create(**body))
+        parts: list[str] = []
+        logprobs: list[Any] = []
+        usage = None
+        finish_reason = None
+        first_token_at: float | None = None
+        chunks = aiter(stream)
+        try:
+            while True:
+                try:  # per-chunk deadline: no timeout context may span a `yield`
+                    chunk = await asyncio.wait_for(anext(chunks), self._remaining(started))
+                except StopAsyncIteration:
+                    break
+                usage = chunk.usage or usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finish_reason = choice.finish_reason or finish_reason
+                if choice.logprobs is not None and choice.logprobs.content:
+                    logprobs.extend(choice.logprobs.content)
+                text = choice.delta.content or ""
+                if text:
+                    first_token_at = first_token_at or time.perf_counter()
+                    parts.append(text)
+                    yield StreamChunk(text=text)
+        except TimeoutError as exc:
+            raise EndpointTimeout(self.name, f"stream exceeded {self.timeout_s:.1f}s") from exc
+        except (openai.APIError, httpx.HTTPError) as exc:
+            raise EndpointUnavailable(
+                self.name, f"stream broke after {len(parts)} chunk(s): {exc}"
+            ) from exc
+        finally:
+            await stream.close()
+        if finish_reason is None:
+            raise EndpointUnavailable(
+                self.name, f"stream ended after {len(parts)} chunk(s) without a finish reason"
+            )
+        ended = time.perf_counter()
+        ttft = (first_token_at or ended) - started
+        yield StreamChunk(
+            completion=self._completion(
+                text="".join(parts),
+                usage=usage,
+                latency=Latency(prefill_s=ttft, decode_s=ended - started - ttft),
+                finish_reason=finish_reason,
+                logprobs=_token_logprobs(logprobs) if logprobs else None,
+                notes=() if usage else ("server sent no usage; tokens unknown",),
+            )
+        )
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump() for m in request.messages],
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        if request.stop:
+            body["stop"] = list(request.stop)
+        if request.logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = _TOP_LOGPROBS
+        return body
+
+    def _completion(
+        self,
+        text: str,
+        usage: Any,
+        latency: Latency,
+        finish_reason: str | None,
+        logprobs: tuple[tuple[float, ...], tuple[dict[str, float], ...]] | None,
+        notes: tuple[str, ...],
+    ) -> Completion:
+        input_tokens = getattr(usage, "prompt_tokens", 0) or 0
+        output_tokens = getattr(usage, "completion_tokens", 0) or 0
+        details = getattr(usage, "prompt_tokens_details", None)
+        cached = getattr(details, "cached_tokens", 0) or 0
+        return Completion(
+            text=text,
+            endpoint=self.name,
+            model=self.model,
+            usage=Usage(
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                cached_tokens=cached,
+                latency=latency,
+                dollars=self.profile.dollars(input_tokens, output_tokens, cached),
+                origins=frozenset({"live"}),
+            ),
+            origin="live",
+            finish_reason=finish_reason,
+            token_logprobs=logprobs[0] if logprobs else None,
+            top_logprobs=logprobs[1] if logprobs else None,
+            notes=notes,
+        )
+
+    def _remaining(self, started: float) -> float:
+        return max(0.0, self.timeout_s - (time.perf_counter() - started))
+
+    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Run `call` with a whole-call deadline; retry 429/5xx/connection errors, bounded."""
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(self.timeout_s):
+                    return await call()
+            except (TimeoutError, openai.APITimeoutError) as exc:
+                raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
+            except openai.APIStatusError as exc:
+                error = _map_status(self.name, exc)
+            except openai.APIConnectionError as exc:
+                error = EndpointUnavailable(self.name, f"cannot connect: {exc.__cause__ or exc}")
+            wait = self._retry_wait(error, attempt)
+            if wait is None:
+                raise error
+            attempt += 1
+            await asyncio.sleep(wait)
+
+    def _retry_wait(self, error: EndpointError, attempt: int) -> float | None:
+        """Seconds to wait before the next try, or None if we should give up."""
+        retryable = isinstance(error, (RateLimited, EndpointUnavailable)) or (
+            error.status is not None and error.status >= 500
+        )
+        if not retryable or attempt >= self.max_retries:
+            return None
+        hinted = error.retry_after if isinstance(error, RateLimited) else None
+        if hinted is not None:
+            return hinted if hinted <= self.max_retry_wait_s else None
+        return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
+
+
+def _map_status(endpoint: str, exc: openai.APIStatusError) -> EndpointError:
+    message = _upstream_message(exc)
+    if exc.status_code == 429:
+        return RateLimited(endpoint, message, retry_after_seconds(exc.response.headers))
+    return EndpointError(endpoint, message, status=exc.status_code)
+
+
+def _upstream_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return exc.message
+
+
+def _logprobs(
+    choice_logprobs: Any,
+) -> tuple[tuple[float, ...], tuple[dict[str, float], ...]] | None:
+    content = getattr(choice_logprobs, "content", None)
+    return _token_logprobs(content) if content else None
+
+
+def _token_logprobs(content: list[Any]) -> tuple[tuple[float, ...], tuple[dict[str, float], ...]]:
+    chosen = tuple(float(item.logprob) for item in content)
+    tops = tuple(
+        {alt.token: float(alt.logprob) for alt in (item.top_logprobs or [])} for item in content
+    )
+    return chosen, tops

@@ -1,0 +1,62 @@
+"""What an endpoint costs and how fast it is: the figures every policy plans with.
+
+A profile is a *model on a piece of hardware* (Gemma 3 270M on a Raspberry Pi 5, GPT-4o in
+OpenAI's cloud). Figures are sourced; the registry file cites each one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Tier = Literal["device", "edge", "cloud"]
+Modality = Literal["text", "image", "audio", "document", "sensor"]
+
+
+class EndpointProfile(BaseModel):
+    """Planning figures for one model on one kind of hardware (all in base units)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(description="Registry key, e.g. 'rpi5/gemma3-270m-q4' or 'gpt-4o'.")
+    tier: Tier
+    hardware: str = Field(description="Device, board or provider the figures were measured on.")
+    model: str = Field(description="Model the figures belong to.")
+    modalities: tuple[Modality, ...] = ("text",)
+    context_window: int = Field(gt=0, description="Tokens.")
+    price_in_per_mtok: float = Field(0.0, ge=0, description="USD per million input tokens.")
+    price_out_per_mtok: float = Field(0.0, ge=0, description="USD per million output tokens.")
+    price_cached_in_per_mtok: float | None = Field(
+        None, ge=0, description="USD per million cached input tokens; None = no prompt caching."
+    )
+    tokens_per_image: int = Field(0, ge=0, description="Input tokens billed per image.")
+    decode_tokens_per_s: float = Field(gt=0)
+    prefill_tokens_per_s: float = Field(gt=0)
+    ttft_s: float = Field(ge=0, description="Time to first token for a short prompt.")
+    power_w: float = Field(0.0, ge=0, description="Power draw while generating (device/edge).")
+    memory_gb: float | None = Field(None, ge=0, description="Memory of the hardware.")
+    privacy_zone: str = Field("cloud", description="Where data sent to it ends up.")
+    source: str = Field(description="Citation(s) for the figures above.")
+
+    @property
+    def supports_prompt_cache(self) -> bool:
+        return self.price_cached_in_per_mtok is not None
+
+    def dollars(self, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float:
+        """Price of one call; cached tokens are billed at the cached price when there is one."""
+        cached = min(cached_tokens, input_tokens) if self.supports_prompt_cache else 0
+        cached_price = self.price_cached_in_per_mtok or 0.0
+        return (
+            (input_tokens - cached) * self.price_in_per_mtok
+            + cached * cached_price
+            + output_tokens * self.price_out_per_mtok
+        ) / 1e6
+
+    def predicted_seconds(self, input_tokens: int, output_tokens: int) -> float:
+        """Compute time (no network) predicted from the profile: TTFT + prefill + decode."""
+        return (
+            self.ttft_s
+            + input_tokens / self.prefill_tokens_per_s
+            + output_tokens / self.decode_tokens_per_s
+        )

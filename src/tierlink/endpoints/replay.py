@@ -1,0 +1,94 @@
+"""Replay endpoint: answers benchmark prompts with what a real model recorded.
+
+Tokens, dollars and the score come from the record ('replay'). Where the record lacks a
+figure (latency, usually), it is predicted from the profile and marked 'simulated'.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+from tierlink.core.errors import UnknownPrompt
+from tierlink.core.messages import Completion, Request
+from tierlink.core.usage import Latency, Origin, Usage
+from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
+from tierlink.endpoints.profile import EndpointProfile
+
+
+class ReplayEndpoint(Endpoint):
+    """Serves `model`'s recorded responses from an outcome table."""
+
+    def __init__(
+        self, name: str, table: OutcomeTable, model: str, profile: EndpointProfile, node: str
+    ) -> None:
+        if model not in table.models:
+            raise UnknownPrompt(
+                f"replay endpoint '{name}': model '{model}' has no records; "
+                f"the table holds {', '.join(table.models)}"
+            )
+        self.name = name
+        self.table = table
+        self.model = model
+        self.profile = profile
+        self.node = node
+
+    def lookup(self, request: Request) -> Outcome:
+        """The record for this request, by prompt_id or else by the last user message."""
+        prompt_id = request.prompt_id or self.table.prompt_id_for(request.last_user_text)
+        outcome = self.table.get(self.model, prompt_id) if prompt_id else None
+        if outcome is None:
+            shown = request.prompt_id or request.last_user_text[:60]
+            raise UnknownPrompt(
+                f"replay endpoint '{self.name}' has no recorded answer of '{self.model}' for "
+                f"prompt {shown!r}; replay serves only benchmark prompts from its outcome table"
+            )
+        return outcome
+
+    async def complete(self, request: Request) -> Completion:
+        outcome = self.lookup(request)
+        origins: set[Origin] = {"replay"}
+        input_tokens = outcome.input_tokens
+        output_tokens = outcome.output_tokens
+        if input_tokens is None or output_tokens is None:
+            origins.add("simulated")  # estimated at ~4 characters per token
+            input_tokens = input_tokens if input_tokens is not None else len(outcome.prompt) // 4
+            output_tokens = (
+                output_tokens if output_tokens is not None else len(outcome.response or "") // 4
+            )
+        dollars = outcome.cost_usd
+        if dollars is None:
+            origins.add("simulated")
+            dollars = self.profile.dollars(input_tokens, output_tokens)
+        if outcome.latency_s is not None:
+            latency = Latency(decode_s=outcome.latency_s)
+        else:
+            origins.add("simulated")
+            latency = Latency(
+                queue_s=self.profile.ttft_s,
+                prefill_s=input_tokens / self.profile.prefill_tokens_per_s,
+                decode_s=output_tokens / self.profile.decode_tokens_per_s,
+            )
+        usage = Usage(
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency=latency,
+            dollars=dollars,
+            origins=frozenset(origins),
+        )
+        return Completion(
+            text=outcome.response or "",
+            endpoint=self.name,
+            model=self.model,
+            usage=usage,
+            origin="replay",
+            finish_reason="stop",
+            recorded_score=outcome.score,
+        )
+
+    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        completion = await self.complete(request)
+        for piece in re.findall(r"\S+\s*|\s+", completion.text):
+            yield StreamChunk(text=piece)
+        yield StreamChunk(completion=completion)

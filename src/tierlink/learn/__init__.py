@@ -1,0 +1,1 @@
+"""learn — built by a later issue; see ../shared/DESIGN.md."""

@@ -1,0 +1,1 @@
+"""Network: nodes, links with availability traces, transfer-time model and link emulation."""

@@ -1,0 +1,1 @@
+"""routing — built by a later issue; see ../shared/DESIGN.md."""

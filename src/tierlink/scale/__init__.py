@@ -1,0 +1,1 @@
+"""scale — built by a later issue; see ../shared/DESIGN.md."""

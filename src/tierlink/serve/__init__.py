@@ -1,0 +1,1 @@
+"""serve — built by a later issue; see ../shared/DESIGN.md."""

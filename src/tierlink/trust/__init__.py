@@ -1,0 +1,1 @@
+"""trust — built by a later issue; see ../shared/DESIGN.md."""
