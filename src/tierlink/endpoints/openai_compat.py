@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import time
+from types import SimpleNamespace
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -31,6 +32,7 @@ from tierlink.endpoints.retry_after import retry_after_seconds
 
 T = TypeVar("T")
 _TOP_LOGPROBS = 5
+CHARS_PER_TOKEN = 4
 
 
 class OpenAICompatEndpoint(Endpoint):
@@ -124,16 +126,19 @@ class OpenAICompatEndpoint(Endpoint):
             )
         ended = time.perf_counter()
         ttft = (first_token_at or ended) - started
-        yield StreamChunk(
-            completion=self._completion(
-                text="".join(parts),
-                usage=usage,
-                latency=Latency(prefill_s=ttft, decode_s=ended - started - ttft),
-                finish_reason=finish_reason,
-                logprobs=_token_logprobs(logprobs) if logprobs else None,
-                notes=() if usage else ("server sent no usage; tokens unknown",),
-            )
+        text = "".join(parts)
+        completion = self._completion(
+            text=text,
+            usage=usage or _estimated_usage(request, text),
+            latency=Latency(prefill_s=ttft, decode_s=ended - started - ttft),
+            finish_reason=finish_reason,
+            logprobs=_token_logprobs(logprobs) if logprobs else None,
+            notes=() if usage else (f"server sent no usage; tokens estimated at {CHARS_PER_TOKEN} characters per token",),
         )
+        if usage is None:
+            marked = completion.usage.model_copy(update={"origins": frozenset({"live", "simulated"})})
+            completion = completion.model_copy(update={"usage": marked})
+        yield StreamChunk(completion=completion)
 
     def _body(self, request: Request) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -214,6 +219,16 @@ class OpenAICompatEndpoint(Endpoint):
         if hinted is not None:
             return hinted if hinted <= self.max_retry_wait_s else None
         return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
+
+
+def _estimated_usage(request: Request, text: str) -> SimpleNamespace:
+    """Token counts when a server streams no usage: ~4 characters per token (marked simulated)."""
+    prompt_chars = sum(len(m.content) for m in request.messages)
+    return SimpleNamespace(
+        prompt_tokens=max(1, prompt_chars // CHARS_PER_TOKEN),
+        completion_tokens=max(1, len(text) // CHARS_PER_TOKEN) if text else 0,
+        prompt_tokens_details=None,
+    )
 
 
 def _map_status(endpoint: str, exc: openai.APIStatusError) -> EndpointError:

@@ -1,0 +1,103 @@
+"""A real OpenAI-compatible HTTP server that misbehaves on purpose, for fault tests.
+
+Routes are prefixed by the fault: /{fault}/v1/chat/completions with fault in
+ok | ratelimit (429 + Retry-After the first N calls) | error500 | stall | halfstream.
+GET /stats returns how many calls each fault route received. Run:
+    python tests/servers/fault_server.py PORT
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+RATE_LIMITED_CALLS = 2
+RETRY_AFTER_S = "1"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI()
+    calls: Counter[str] = Counter()
+
+    @app.get("/stats")
+    async def stats() -> dict[str, int]:
+        return dict(calls)
+
+    @app.post("/reset")
+    async def reset() -> dict[str, bool]:
+        calls.clear()
+        return {"ok": True}
+
+    @app.get("/{fault}/v1/models")
+    async def models(fault: str) -> dict:
+        return {"object": "list", "data": [{"id": "fault-model", "object": "model", "owned_by": "test"}]}
+
+    @app.post("/{fault}/v1/chat/completions", response_model=None)
+    async def chat(fault: str, request: Request) -> JSONResponse | StreamingResponse:
+        body = await request.json()
+        calls[fault] += 1
+        if fault == "ratelimit" and calls[fault] <= RATE_LIMITED_CALLS:
+            return _error(429, "rate limit reached for requests", {"Retry-After": RETRY_AFTER_S})
+        if fault == "ratelimit_long":
+            return _error(429, "quota exhausted, come back in an hour", {"Retry-After": "3600"})
+        if fault == "error500":
+            return _error(500, "upstream exploded: out of GPU memory")
+        if fault == "stall":
+            await asyncio.sleep(60)
+        if body.get("stream"):
+            return StreamingResponse(_stream(fault == "halfstream"), media_type="text/event-stream")
+        return JSONResponse(_completion("all good"))
+
+    return app
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    payload = {"error": {"message": message, "type": "test_fault", "code": status}}
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def _completion(text: str) -> dict:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": "fault-model",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9},
+    }
+
+
+async def _stream(break_halfway: bool):
+    for index, word in enumerate(["all ", "good ", "here"]):
+        chunk = {
+            "id": "chatcmpl-test",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": "fault-model",
+            "choices": [{"index": 0, "delta": {"content": word}, "finish_reason": None}],
+        }
+        yield f"data: {json.dumps(chunk)}\n\n"
+        if break_halfway and index == 1:
+            raise ConnectionResetError("closing the stream halfway on purpose")
+        await asyncio.sleep(0.01)
+    final = {
+        "id": "chatcmpl-test",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": "fault-model",
+        "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+    }
+    yield f"data: {json.dumps(final)}\n\n"
+    yield "data: [DONE]\n\n"
+
+
+if __name__ == "__main__":
+    uvicorn.run(create_app(), host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

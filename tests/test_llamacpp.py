@@ -1,0 +1,115 @@
+"""The embedded Gemma 3 270M answers through the llamacpp endpoint with real numbers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from tierlink.core.errors import EndpointError, ModelNotFound
+from tierlink.core.messages import Message, Request
+from tierlink.endpoints.base import collect
+from tierlink.endpoints.llamacpp import LlamaCppEndpoint
+from tierlink.endpoints.profile import EndpointProfile
+from tierlink.endpoints.prompt_format import qa_transcript
+
+pytestmark = pytest.mark.model
+
+QUESTION = "What is the capital of France?"
+
+
+async def test_answers_with_real_usage_and_timing(gemma: LlamaCppEndpoint) -> None:
+    completion = await gemma.complete(Request.of(QUESTION, max_tokens=16))
+    assert "paris" in completion.text.lower()
+    usage = completion.usage
+    expected_prompt_tokens = len(gemma.load().tokenize(qa_transcript(Request.of(QUESTION).messages).encode(), add_bos=True))
+    assert usage.input_tokens == expected_prompt_tokens
+    assert 0 < usage.output_tokens <= 16
+    assert usage.latency.decode_s > 0
+    assert usage.latency.prefill_s >= 0
+    assert completion.origin == "live" and "live" in usage.origins
+    assert usage.dollars == 0.0
+    assert usage.joules == pytest.approx(gemma.profile.power_w * (usage.latency.prefill_s + usage.latency.decode_s), rel=1e-6)
+
+
+async def test_logprobs_and_entropy_come_from_llama_cpp(gemma: LlamaCppEndpoint) -> None:
+    completion = await gemma.complete(Request.of(QUESTION, max_tokens=8, logprobs=True))
+    assert completion.token_logprobs and completion.token_entropies and completion.top_logprobs
+    assert all(lp <= 0 for lp in completion.token_logprobs)
+    assert all(h >= 0 for h in completion.token_entropies)
+    # greedy decoding: each chosen token is the most likely one
+    for chosen, top in zip(completion.token_logprobs, completion.top_logprobs):
+        assert chosen == pytest.approx(max(top.values()), abs=1e-5)
+    first_top = completion.top_logprobs[0]
+    assert math.fsum(math.exp(v) for v in first_top.values()) <= 1.0 + 1e-6
+    assert completion.mean_logprob is not None and completion.mean_logprob < 0
+
+
+async def test_logprobs_do_not_change_the_answer(gemma: LlamaCppEndpoint) -> None:
+    plain = await gemma.complete(Request.of("Name a colour of the sky.", max_tokens=12))
+    probed = await gemma.complete(Request.of("Name a colour of the sky.", max_tokens=12, logprobs=True))
+    assert plain.text == probed.text
+
+
+async def test_stream_yields_the_same_text_as_complete(gemma: LlamaCppEndpoint) -> None:
+    request = Request.of("List three fruits.", max_tokens=20)
+    whole = await gemma.complete(request)
+    pieces: list[str] = []
+    final = None
+    async for chunk in gemma.stream(request):
+        if chunk.completion is None:
+            pieces.append(chunk.text)
+        else:
+            final = chunk.completion
+    assert final is not None and len(pieces) >= 2
+    assert "".join(pieces).strip() == whole.text == final.text
+    assert final.usage.input_tokens == whole.usage.input_tokens
+
+
+async def test_repeated_prefix_is_reused_by_llama_cpp(gemma: LlamaCppEndpoint) -> None:
+    history = (Message(role="user", content="Tell me about the moon."), Message(role="assistant", content="It orbits Earth."))
+    first = Request(messages=(*history, Message(role="user", content="How far is it?")), max_tokens=4)
+    second = Request(messages=(*history, Message(role="user", content="How big is it?")), max_tokens=4)
+    await gemma.complete(first)
+    reused = await gemma.complete(second)
+    assert reused.usage.cached_tokens > 5
+
+
+async def test_multi_turn_transcript_keeps_history() -> None:
+    messages = (
+        Message(role="system", content="Answer briefly."),
+        Message(role="user", content="2+2?"),
+        Message(role="assistant", content="4"),
+        Message(role="user", content="3+3?"),
+    )
+    assert qa_transcript(messages) == "Answer briefly.\nQuestion: 2+2?\nAnswer: 4\nQuestion: 3+3?\nAnswer:"
+
+
+async def test_concurrent_requests_are_serialised_not_lost(gemma: LlamaCppEndpoint) -> None:
+    import asyncio
+
+    results = await asyncio.gather(*(gemma.complete(Request.of(f"Count to {n}.", max_tokens=6)) for n in range(3)))
+    assert len(results) == 3 and all(r.usage.output_tokens > 0 for r in results)
+    assert max(r.usage.latency.queue_s for r in results) > 0
+
+
+async def test_prompt_longer_than_context_is_a_clear_error(device_profile: EndpointProfile, gguf_path: Path) -> None:
+    small = LlamaCppEndpoint("tiny", device_profile, "device", model_path=gguf_path, n_ctx=64)
+    with pytest.raises(EndpointError, match="tiny"):
+        await small.complete(Request.of("word " * 200, max_tokens=4))
+
+
+async def test_stream_can_be_abandoned_early(gemma: LlamaCppEndpoint) -> None:
+    stream = gemma.stream(Request.of("Write a long story about a dragon.", max_tokens=64))
+    async for _chunk in stream:
+        break
+    await stream.aclose()
+    again = await gemma.complete(Request.of(QUESTION, max_tokens=4))
+    assert again.usage.output_tokens > 0
+
+
+def test_missing_model_file_is_reported(device_profile: EndpointProfile, tmp_path: Path) -> None:
+    endpoint = LlamaCppEndpoint("x", device_profile, "device", model_path=tmp_path / "absent.gguf")
+    with pytest.raises(ModelNotFound, match="absent.gguf"):
+        endpoint.load()
