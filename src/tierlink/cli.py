@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from tierlink.config.build import Deployment, build_deployment
+from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
 from tierlink.core.errors import TierlinkError
@@ -55,17 +55,15 @@ def endpoints(
         cfg = _config(config, check)
     except TierlinkError as exc:
         _fail(console, exc)
-    from tierlink.config.build import resolve_profile
-
     table = Table(title="endpoints")
-    for column in ("name", "kind", "node", "tier", "model", "ctx", "$/Min", "$/Mout", "tok/s", "TTFT s", "W", "zone"):
+    for column in ("endpoint", "node/tier/zone", "profile", "ctx", "$/Mtok in/out", "tok/s", "TTFT s", "W"):
         table.add_column(column)
     for name, spec in cfg.endpoints.items():
         p = resolve_profile(name, spec.profile)
         table.add_row(
-            name, spec.kind, spec.node, p.tier, p.model, str(p.context_window),
-            f"{p.price_in_per_mtok:g}", f"{p.price_out_per_mtok:g}", f"{p.decode_tokens_per_s:g}",
-            f"{p.ttft_s:g}", f"{p.power_w:g}", p.privacy_zone,
+            f"{name}\n[dim]{spec.kind}[/]", f"{spec.node}/{p.tier}/{p.privacy_zone}", p.name,
+            str(p.context_window), f"{p.price_in_per_mtok:g}/{p.price_out_per_mtok:g}",
+            f"{p.decode_tokens_per_s:g}", f"{p.ttft_s:g}", f"{p.power_w:g}",
         )
     console.print(table)
     console.print("[dim]Profile figures are sourced planning numbers (simulated), see profiles.yaml.[/]")

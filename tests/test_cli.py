@@ -1,0 +1,111 @@
+"""The command line, run as a user runs it (a real subprocess, the real model)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .servers.process import free_port
+
+
+def _tierlink(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "160", "HF_HUB_OFFLINE": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "tierlink.cli", *args],
+        capture_output=True, text=True, timeout=timeout, env=env,
+    )
+
+
+@pytest.mark.model
+def test_demo_answers_each_turn_on_both_tiers() -> None:
+    result = _tierlink("demo", "--turns", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [t["turn"] for t in turns] == [1, 2, 3]
+    for turn in turns:
+        device, cloud = turn["device"], turn["cloud"]
+        assert device["origin"].startswith("live") and device["usage"]["output_tokens"] > 0
+        assert "replay" in cloud["origin"] and cloud["usage"]["dollars"] > 0
+        assert cloud["usage"]["bytes_up"] > 0 and cloud["usage"]["latency"]["network_s"] > 0
+        assert turn["gold"] in "ABCDEFGHIJ"
+
+
+@pytest.mark.model
+def test_demo_table_shows_totals_and_origins() -> None:
+    result = _tierlink("demo", "--turns", "2", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    assert "totals" in result.stdout and "live" in result.stdout and "replay" in result.stdout
+
+
+@pytest.mark.model
+def test_demo_survives_an_offline_cloud(tmp_path: Path) -> None:
+    config = tmp_path / "offline.yaml"
+    config.write_text(
+        "nodes: {phone: {tier: device}, cloud: {tier: cloud}}\n"
+        "links: {l: {a: phone, b: cloud, profile: offline}}\n"
+        "endpoints:\n"
+        "  gemma: {kind: llamacpp, node: phone, profile: rpi5/gemma3-270m-q4}\n"
+        "  cloud: {kind: replay, node: cloud, outcomes: 'builtin:routerarena_mcq', model: gemini-2.0-flash-001, profile: gemini-2.0-flash}\n"
+    )
+    result = _tierlink("demo", "--turns", "2", "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(turns) == 2
+    assert all(t["device"]["usage"] is not None for t in turns)
+    assert all("unreachable" in t["cloud"]["error"] for t in turns)
+
+
+@pytest.mark.model
+def test_ask_prints_answer_usage_and_origin() -> None:
+    result = _tierlink("ask", "What is the capital of France?", "--max-tokens", "8", "--json")
+    assert result.returncode == 0, result.stderr
+    completion = json.loads(result.stdout)
+    assert completion["endpoint"] == "gemma" and completion["origin"] == "live"
+    assert completion["usage"]["input_tokens"] > 0
+
+
+def test_ask_replay_endpoint_over_the_link() -> None:
+    from tierlink.data import shipped
+    from tierlink.endpoints.outcome_table import OutcomeTable
+
+    record = OutcomeTable.from_csv(shipped("routerarena_mcq.csv")).rows()[1]
+    result = _tierlink("ask", record.prompt, "--endpoint", "cloud", "--json")
+    assert result.returncode == 0, result.stderr
+    completion = json.loads(result.stdout)
+    assert completion["origin"] == "replay" and completion["text"] == record.response
+
+
+def test_endpoints_lists_profiles() -> None:
+    result = _tierlink("endpoints")
+    assert result.returncode == 0, result.stderr
+    assert "gemma" in result.stdout and "gemini-2.0-flash" in result.stdout
+
+
+def test_bad_config_is_a_clean_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("nodes: {phone: {tier: phone}}\nendpoints: {}\n")
+    result = _tierlink("demo", "--config", str(config))
+    assert result.returncode == 2
+    assert "nodes.phone.tier" in result.stdout and "Fix:" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_unknown_endpoint_and_unreachable_server_are_clean_errors(tmp_path: Path) -> None:
+    result = _tierlink("ask", "hi", "--endpoint", "nope")
+    assert result.returncode == 2 and "unknown endpoint 'nope'" in result.stdout
+    config = tmp_path / "remote.yaml"
+    config.write_text(
+        "nodes: {phone: {tier: device}, cloud: {tier: cloud}}\n"
+        "links: {l: {a: phone, b: cloud, profile: wired}}\n"
+        "endpoints:\n"
+        "  gemma: {kind: llamacpp, node: phone, profile: rpi5/gemma3-270m-q4}\n"
+        f"  gpt: {{kind: openai, node: cloud, base_url: 'http://127.0.0.1:{free_port()}/v1', model: m, profile: gpt-4o, max_retries: 0}}\n"
+    )
+    result = _tierlink("ask", "hi", "--endpoint", "gpt", "--config", str(config))
+    assert result.returncode == 2 and "cannot connect" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
