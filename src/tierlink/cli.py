@@ -191,8 +191,9 @@ def _cell(answer: TierAnswer, money: bool) -> str:
 
 def _totals_table(turns: list[DemoTurn]) -> Table:
     table = Table(title="totals")
-    for column in ("tier", "endpoint", "correct", "latency s", "network s", "tokens in/out", "bytes up/down", "dollars", "joules", "origin"):
+    for column in ("tier", "endpoint", "correct", "latency s", "network s", "tokens in/out", "bytes up/down", "dollars", "joules"):
         table.add_column(column, justify="right")
+    table.add_column("origin", min_width=15)
     for tier in ("device", "cloud"):
         answers: list[TierAnswer] = [getattr(t, tier) for t in turns]
         answered = [a.usage for a in answers if a.usage is not None]
