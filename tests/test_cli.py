@@ -109,3 +109,22 @@ def test_unknown_endpoint_and_unreachable_server_are_clean_errors(tmp_path: Path
     result = _tierlink("ask", "hi", "--endpoint", "gpt", "--config", str(config))
     assert result.returncode == 2 and "cannot connect" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+@pytest.mark.model
+def test_demo_with_a_configured_openai_compatible_cloud(llama_server: str, tmp_path: Path) -> None:
+    config = tmp_path / "live.yaml"
+    config.write_text(
+        "nodes: {phone: {tier: device}, cloud: {tier: cloud}}\n"
+        "links: {l: {a: phone, b: cloud, profile: wifi}}\n"
+        "endpoints:\n"
+        "  gemma: {kind: llamacpp, node: phone, profile: rpi5/gemma3-270m-q4}\n"
+        f"  server: {{kind: openai, node: cloud, base_url: '{llama_server}', model: gemma-server, profile: gpt-4o-mini}}\n"
+    )
+    result = _tierlink("demo", "--turns", "2", "--json", "--config", str(config), "--cloud", "server")
+    assert result.returncode == 0, result.stderr
+    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    for turn in turns:
+        cloud = turn["cloud"]
+        assert cloud["endpoint"] == "server" and cloud["origin"] == "live+simulated"
+        assert cloud["usage"]["input_tokens"] > 50 and cloud["usage"]["dollars"] > 0

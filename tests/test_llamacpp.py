@@ -39,7 +39,7 @@ async def test_logprobs_and_entropy_come_from_llama_cpp(gemma: LlamaCppEndpoint)
     assert all(lp <= 0 for lp in completion.token_logprobs)
     assert all(h >= 0 for h in completion.token_entropies)
     # greedy decoding: each chosen token is the most likely one
-    for chosen, top in zip(completion.token_logprobs, completion.top_logprobs):
+    for chosen, top in zip(completion.token_logprobs, completion.top_logprobs, strict=True):
         assert chosen == pytest.approx(max(top.values()), abs=1e-5)
     first_top = completion.top_logprobs[0]
     assert math.fsum(math.exp(v) for v in first_top.values()) <= 1.0 + 1e-6
@@ -113,3 +113,14 @@ def test_missing_model_file_is_reported(device_profile: EndpointProfile, tmp_pat
     endpoint = LlamaCppEndpoint("x", device_profile, "device", model_path=tmp_path / "absent.gguf")
     with pytest.raises(ModelNotFound, match="absent.gguf"):
         endpoint.load()
+
+
+async def test_chat_template_path_for_instruct_models(device_profile: EndpointProfile, gguf_path: Path) -> None:
+    chat = LlamaCppEndpoint("chat", device_profile, "device", model_path=gguf_path,
+                            prompt_format="chat", chat_format="gemma")
+    request = Request(messages=(Message(role="user", content="Say hello."),), max_tokens=8)
+    completion = await chat.complete(request)
+    assert completion.usage.input_tokens > 3 and completion.usage.output_tokens > 0
+    assert completion.model == "gemma-3-270m-q4_k_m"
+    streamed = await collect(chat.stream(request))
+    assert streamed.usage.input_tokens > 0

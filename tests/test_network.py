@@ -105,3 +105,19 @@ async def test_failed_call_still_records_the_upload(table: OutcomeTable, cloud_p
     with pytest.raises(Exception, match="no recorded answer"):
         await endpoint.complete(Request.of("a prompt nobody recorded"))
     assert len(ledger) == 1 and list(ledger)[0].bytes > 0
+
+
+async def test_streaming_through_a_link_pays_it_and_keeps_the_text(table: OutcomeTable, cloud_profile: EndpointProfile) -> None:
+    ledger = Ledger()
+    endpoint = LinkedEndpoint(_replay(table, cloud_profile), _slow_link(), VirtualClock(), ledger)
+    prompt_id = table.prompt_ids()[2]
+    pieces: list[str] = []
+    final = None
+    async for chunk in endpoint.stream(Request.of("x", prompt_id=prompt_id)):
+        if chunk.completion is None:
+            pieces.append(chunk.text)
+        else:
+            final = chunk.completion
+    assert final is not None and "".join(pieces) == final.text
+    assert final.usage.latency.network_s > 0 and final.usage.bytes_down > 0
+    assert len(ledger) == 2

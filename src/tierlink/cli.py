@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -16,14 +16,14 @@ from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
 from tierlink.core.errors import TierlinkError
-from tierlink.core.messages import Request
+from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.demo import DemoTurn, TierAnswer, pick_questions, run_demo
-from tierlink.endpoints.outcome_table import OutcomeTable
+from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 ConfigOption = Annotated[
-    Optional[Path], typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
+    Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
 ]
 ORIGIN_LEGEND = (
     "live = a real model ran here; replay = recorded outputs of a real model (RouterArena); "
@@ -72,7 +72,7 @@ def endpoints(
 @app.command()
 def ask(
     prompt: Annotated[str, typer.Argument(help="The question.")],
-    endpoint: Annotated[Optional[str], typer.Option("--endpoint", "-e", help="Endpoint name; default: the device.")] = None,
+    endpoint: Annotated[str | None, typer.Option("--endpoint", "-e", help="Endpoint name; default: the device.")] = None,
     max_tokens: Annotated[int, typer.Option(min=1)] = 128,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the completion as JSON.")] = False,
@@ -97,7 +97,7 @@ def ask(
         console.print(f"[dim]note: {note}[/]")
 
 
-async def _ask_once(deployment: Deployment, name: str, request: Request):  # type: ignore[no-untyped-def]
+async def _ask_once(deployment: Deployment, name: str, request: Request) -> Completion:
     try:
         return await deployment.endpoints[name].complete(request)
     finally:
@@ -122,7 +122,7 @@ def demo(
     turns: Annotated[int, typer.Option(min=1, max=200, help="Number of benchmark questions.")] = 6,
     seed: Annotated[int, typer.Option(help="Which questions (deterministic).")] = 0,
     config: ConfigOption = None,
-    cloud: Annotated[Optional[str], typer.Option(help="Cloud endpoint name; default: first non-device one.")] = None,
+    cloud: Annotated[str | None, typer.Option(help="Cloud endpoint name; default: first non-device one.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print turns as JSON lines.")] = False,
 ) -> None:
     """Answer real benchmark questions with the device (live) and the cloud; compare per turn."""
@@ -160,7 +160,12 @@ def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
     return OutcomeTable.from_csv(outcome_path("builtin:routerarena_mcq", "demo"))
 
 
-async def _demo(deployment: Deployment, questions, cloud: str, on_turn) -> list[DemoTurn]:  # type: ignore[no-untyped-def]
+async def _demo(
+    deployment: Deployment,
+    questions: list[Outcome],
+    cloud: str,
+    on_turn: Callable[[DemoTurn], None],
+) -> list[DemoTurn]:
     try:
         return await run_demo(deployment, questions, cloud, on_turn)
     finally:

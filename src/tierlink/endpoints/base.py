@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from pydantic import BaseModel, ConfigDict
 
+from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.endpoints.profile import EndpointProfile
 
@@ -51,5 +52,5 @@ async def collect(chunks: AsyncIterator[StreamChunk]) -> Completion:
         if chunk.completion is not None:
             final = chunk.completion
     if final is None:
-        raise RuntimeError("stream ended without a final completion")
+        raise TierlinkError("stream ended without a final completion")
     return final

@@ -11,8 +11,8 @@ import asyncio
 import os
 import random
 import time
-from types import SimpleNamespace
 from collections.abc import AsyncIterator, Awaitable, Callable
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import httpx

@@ -6,7 +6,7 @@ style of TMO's device registry: an unknown name lists the known ones.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib.resources import files
 from pathlib import Path
 from typing import TypeVar
@@ -33,7 +33,7 @@ class Registry(Mapping[str, P]):
         except KeyError:
             raise KeyError(name) from None
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._profiles)
 
     def __len__(self) -> int:
