@@ -128,3 +128,18 @@ def test_demo_with_a_configured_openai_compatible_cloud(llama_server: str, tmp_p
         cloud = turn["cloud"]
         assert cloud["endpoint"] == "server" and cloud["origin"] == "live+simulated"
         assert cloud["usage"]["input_tokens"] > 50 and cloud["usage"]["dollars"] > 0
+
+
+def test_profiles_lists_registry_with_sources() -> None:
+    result = _tierlink("profiles", "--sources")
+    assert result.returncode == 0, result.stderr
+    assert "rpi5/gemma3-270m-q4" in result.stdout and "jetson-agx-orin" in result.stdout
+    links = _tierlink("profiles", "--links")
+    assert links.returncode == 0 and "satellite" in links.stdout and "offline" in links.stdout
+
+
+@pytest.mark.model
+def test_ask_stream_prints_text_then_usage() -> None:
+    result = _tierlink("ask", "Name three rivers in Europe.", "--stream", "--max-tokens", "16")
+    assert result.returncode == 0, result.stderr
+    assert "(gemma, gemma-3-270m-q4_k_m, live)" in result.stdout and "usage" in result.stdout

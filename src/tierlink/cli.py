@@ -20,6 +20,8 @@ from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.demo import DemoTurn, TierAnswer, pick_questions, run_demo
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.network.registry import link_profiles
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 ConfigOption = Annotated[
@@ -70,36 +72,86 @@ def endpoints(
 
 
 @app.command()
+def profiles(
+    links: Annotated[bool, typer.Option("--links", help="List link profiles instead.")] = False,
+    sources: Annotated[bool, typer.Option("--sources", help="Show each entry's source.")] = False,
+) -> None:
+    """List the built-in, sourced profiles of devices, edge servers, cloud models (or links)."""
+    console = Console()
+    if links:
+        table = Table(title="link profiles (sourced planning figures)")
+        for column in ("name", "up Mbit/s", "down Mbit/s", "RTT ms", "loss"):
+            table.add_column(column)
+        if sources:
+            table.add_column("source", overflow="fold")
+        for lp in link_profiles().values():
+            row = [lp.name, f"{lp.up_mbps:g}", f"{lp.down_mbps:g}", f"{lp.rtt_ms:g}", f"{lp.loss:g}"]
+            table.add_row(*row, *([lp.source] if sources else []))
+    else:
+        table = Table(title="endpoint profiles (sourced planning figures)")
+        table.add_column("name", min_width=24, overflow="fold")
+        for column in ("tier", "ctx", "$/Mtok in/out", "tok/s", "TTFT s", "W", "GB"):
+            table.add_column(column)
+        if sources:
+            table.add_column("source", overflow="fold")
+        for p in endpoint_profiles().values():
+            row = [
+                p.name, p.tier, str(p.context_window), f"{p.price_in_per_mtok:g}/{p.price_out_per_mtok:g}",
+                f"{p.decode_tokens_per_s:g}", f"{p.ttft_s:g}", f"{p.power_w:g}",
+                "-" if p.memory_gb is None else f"{p.memory_gb:g}",
+            ]
+            table.add_row(*row, *([p.source] if sources else []))
+    console.print(table)
+
+
+@app.command()
 def ask(
     prompt: Annotated[str, typer.Argument(help="The question.")],
     endpoint: Annotated[str | None, typer.Option("--endpoint", "-e", help="Endpoint name; default: the device.")] = None,
     max_tokens: Annotated[int, typer.Option(min=1)] = 128,
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the completion as JSON.")] = False,
+    stream: Annotated[bool, typer.Option("--stream", help="Print the answer as it is generated.")] = False,
 ) -> None:
     """Send one request to one endpoint and print the answer, usage and where numbers came from."""
     console = Console()
+    echo = (lambda text: console.print(text, end="", markup=False, highlight=False)) if stream and not as_json else None
     try:
         deployment = build_deployment(_config(config))
         name = endpoint or deployment.device
         if name not in deployment.endpoints:
             raise TierlinkError(f"unknown endpoint '{name}'; known: {', '.join(deployment.endpoints)}")
-        completion = asyncio.run(_ask_once(deployment, name, Request.of(prompt, max_tokens=max_tokens)))
+        request = Request.of(prompt, max_tokens=max_tokens)
+        completion = asyncio.run(_ask_once(deployment, name, request, echo))
     except TierlinkError as exc:
         _fail(console, exc)
     if as_json:
         typer.echo(completion.model_dump_json(indent=2))
         return
-    console.print(f"[bold]{completion.endpoint}[/] ({completion.model}, {completion.origin}):")
-    console.print(completion.text or "[dim](empty answer)[/]")
+    if echo is None:
+        console.print(f"[bold]{completion.endpoint}[/] ({completion.model}, {completion.origin}):")
+        console.print(completion.text or "[dim](empty answer)[/]")
+    else:
+        console.print(f"\n[dim]({completion.endpoint}, {completion.model}, {completion.origin})[/]")
     console.print(_usage_table(completion.usage))
     for note in completion.notes:
         console.print(f"[dim]note: {note}[/]")
 
 
-async def _ask_once(deployment: Deployment, name: str, request: Request) -> Completion:
+async def _ask_once(
+    deployment: Deployment, name: str, request: Request, echo: Callable[[str], None] | None
+) -> Completion:
+    endpoint = deployment.endpoints[name]
     try:
-        return await deployment.endpoints[name].complete(request)
+        if echo is None:
+            return await endpoint.complete(request)
+        final: Completion | None = None
+        async for chunk in endpoint.stream(request):
+            echo(chunk.text)
+            final = chunk.completion or final
+        if final is None:
+            raise TierlinkError(f"endpoint '{name}' ended its stream without an answer")
+        return final
     finally:
         await deployment.aclose()
 

@@ -6,7 +6,7 @@ replay and simulated figures are never mixed silently.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,12 +28,7 @@ class Latency(BaseModel):
         return self.network_s + self.queue_s + self.prefill_s + self.decode_s
 
     def __add__(self, other: Latency) -> Latency:
-        return Latency(
-            network_s=self.network_s + other.network_s,
-            queue_s=self.queue_s + other.queue_s,
-            prefill_s=self.prefill_s + other.prefill_s,
-            decode_s=self.decode_s + other.decode_s,
-        )
+        return Latency(**_fieldwise_sum(self, other))
 
 
 class Usage(BaseModel):
@@ -57,20 +52,19 @@ class Usage(BaseModel):
         return "+".join(sorted(self.origins)) if self.origins else "none"
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            cached_tokens=self.cached_tokens + other.cached_tokens,
-            bytes_up=self.bytes_up + other.bytes_up,
-            bytes_down=self.bytes_down + other.bytes_down,
-            latency=self.latency + other.latency,
-            dollars=self.dollars + other.dollars,
-            joules=self.joules + other.joules,
-            origins=self.origins | other.origins,
-        )
+        return Usage(**_fieldwise_sum(self, other, union={"origins"}))
 
     def __radd__(self, other: object) -> Usage:
         """Lets `sum(usages)` work (sum starts from 0)."""
         if other == 0:
             return self
         return NotImplemented
+
+
+def _fieldwise_sum(a: BaseModel, b: BaseModel, union: set[str] | None = None) -> dict[str, Any]:
+    """Every field of a and b added (`+`), or joined (`|`) for the set-valued ones in `union`."""
+    joined = union or set()
+    return {
+        name: getattr(a, name) | getattr(b, name) if name in joined else getattr(a, name) + getattr(b, name)
+        for name in type(a).model_fields
+    }
