@@ -2,18 +2,17 @@
 
 Usage: python scripts/make_data_slice.py [../shared/data/outcomes/routerarena]
 Keeps queries answered by both models, graded by multiple-choice accuracy, with a one-letter
-gold answer, a permissively licensed source benchmark and a prompt under 900 characters (short enough for the device model), sorted by id.
+gold answer, a permissively licensed source benchmark and a prompt under 900 characters
+(short enough for the device model), sorted by id.
 """
 
 from __future__ import annotations
 
-import csv
 import sys
-from collections import defaultdict
 from pathlib import Path
 
 from tierlink.bench.routerarena import load_routerarena
-from tierlink.endpoints.outcome_table import Outcome
+from tierlink.core.outcomes import write_outcomes
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data" / "routerarena_mcq.csv"
 MAX_PROMPT_CHARS = 900
@@ -23,26 +22,18 @@ PERMISSIVE_TASK_PREFIXES = ("MMLUPro", "MMLU_", "OpenTDB", "MedMCQA", "Ethics", 
 
 
 def main(root: Path) -> None:
-    by_id: dict[str, list[Outcome]] = defaultdict(list)
-    for outcome in load_routerarena(root):
-        by_id[outcome.prompt_id].append(outcome)
-    keep = [
-        rows
-        for pid, rows in sorted(by_id.items())
-        if len(rows) == 2
-        and "multiple-choice" in rows[0].prompt
-        and len(rows[0].prompt) < MAX_PROMPT_CHARS
-        and rows[0].gold is not None
-        and len(rows[0].gold) == 1
-        and pid.startswith(PERMISSIVE_TASK_PREFIXES)
-    ]
-    with OUT.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(Outcome.model_fields))
-        writer.writeheader()
-        for rows in keep:
-            for row in sorted(rows, key=lambda o: o.model):
-                writer.writerow(row.model_dump())
-    print(f"wrote {len(keep)} prompts x 2 models to {OUT}")
+    frame = load_routerarena(root)
+    both = frame.groupby("prompt_id")["model"].transform("count") == 2
+    keep = (
+        both
+        & frame["prompt"].str.contains("multiple-choice")
+        & (frame["prompt"].str.len() < MAX_PROMPT_CHARS)
+        & frame["gold"].fillna("").str.fullmatch(r"[A-Z]")
+        & frame["prompt_id"].str.startswith(PERMISSIVE_TASK_PREFIXES)
+    )
+    sliced = frame[keep].sort_values(["prompt_id", "model"])
+    write_outcomes(sliced, OUT)
+    print(f"wrote {sliced['prompt_id'].nunique()} prompts x 2 models to {OUT}")
 
 
 if __name__ == "__main__":

@@ -73,7 +73,7 @@ def test_ask_replay_endpoint_over_the_link() -> None:
     from tierlink.data import shipped
     from tierlink.endpoints.outcome_table import OutcomeTable
 
-    record = OutcomeTable.from_csv(shipped("routerarena_mcq.csv")).rows()[1]
+    record = OutcomeTable.from_path(shipped("routerarena_mcq.csv")).rows()[1]
     result = _tierlink("ask", record.prompt, "--endpoint", "cloud", "--json")
     assert result.returncode == 0, result.stderr
     completion = json.loads(result.stdout)

@@ -23,7 +23,7 @@ from tierlink.network.wire_size import request_bytes
 
 @pytest.fixture(scope="module")
 def table() -> OutcomeTable:
-    return OutcomeTable.from_csv(shipped("routerarena_mcq.csv"))
+    return OutcomeTable.from_path(shipped("routerarena_mcq.csv"))
 
 
 def _replay(table: OutcomeTable, profile: EndpointProfile) -> ReplayEndpoint:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tierlink.bench.grading import extract_choice, grade_choice
-from tierlink.core.errors import ConfigError, UnknownPrompt
+from tierlink.core.errors import DataError, UnknownPrompt
 from tierlink.core.messages import Request
 from tierlink.data import shipped
 from tierlink.endpoints.base import collect
@@ -20,7 +20,7 @@ MODEL = "gemini-2.0-flash-001"
 
 @pytest.fixture(scope="module")
 def table() -> OutcomeTable:
-    return OutcomeTable.from_csv(shipped("routerarena_mcq.csv"))
+    return OutcomeTable.from_path(shipped("routerarena_mcq.csv"))
 
 
 def test_shipped_slice_matches_its_notice(table: OutcomeTable) -> None:
@@ -96,19 +96,19 @@ def test_unknown_model_is_a_clear_error(table: OutcomeTable, cloud_profile: Endp
 async def test_missing_figures_are_computed_and_marked_simulated(tmp_path: Path, cloud_profile: EndpointProfile) -> None:
     path = tmp_path / "outcomes.csv"
     path.write_text("prompt_id,prompt,task,model,score,response\np1,What is 2+2?,math,m,1,Four is the answer\n")
-    endpoint = ReplayEndpoint("r", OutcomeTable.from_csv(path), "m", cloud_profile, "cloud")
+    endpoint = ReplayEndpoint("r", OutcomeTable.from_path(path), "m", cloud_profile, "cloud")
     completion = await endpoint.complete(Request.of("What is 2+2?"))
     assert completion.usage.input_tokens == len("What is 2+2?") // 4
     assert completion.usage.dollars == pytest.approx(cloud_profile.dollars(3, 4))
     assert completion.usage.origins == {"replay", "simulated"}
 
 
-def test_bad_outcome_table_names_the_cell(tmp_path: Path) -> None:
+def test_bad_outcome_table_names_the_row(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("prompt_id,prompt,task,model,score\np1,q,t,m,1.7\n")
-    with pytest.raises(ConfigError) as info:
-        OutcomeTable.from_csv(path)
-    assert info.value.field == "outcomes[bad.csv:2].score"
+    with pytest.raises(DataError) as info:
+        OutcomeTable.from_path(path)
+    assert "prompt_id p1" in info.value.source and "outside 0..1" in info.value.problem
     path.write_text("prompt_id,prompt,model\np1,q,m\n")
-    with pytest.raises(ConfigError, match="lacks column"):
-        OutcomeTable.from_csv(path)
+    with pytest.raises(DataError, match="missing column"):
+        OutcomeTable.from_path(path)

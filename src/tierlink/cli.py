@@ -208,8 +208,8 @@ def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
     """Questions come from the first replay endpoint's table, else the shipped slice."""
     for name, spec in cfg.endpoints.items():
         if isinstance(spec, ReplayConfig):
-            return OutcomeTable.from_csv(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
-    return OutcomeTable.from_csv(outcome_path("builtin:routerarena_mcq", "demo"))
+            return OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
+    return OutcomeTable.from_path(outcome_path("builtin:routerarena_mcq", "demo"))
 
 
 async def _demo(

@@ -114,7 +114,7 @@ def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
             max_retry_wait_s=spec.max_retry_wait_s,
         )
     assert isinstance(spec, ReplayConfig)
-    table = OutcomeTable.from_csv(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
+    table = OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
     if spec.model not in table.models:
         raise ConfigError(
             f"endpoints.{name}.model",

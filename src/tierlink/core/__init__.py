@@ -4,6 +4,7 @@ from tierlink.core.budget import Budget
 from tierlink.core.errors import (
     BudgetExceeded,
     ConfigError,
+    DataError,
     EndpointError,
     EndpointTimeout,
     EndpointUnavailable,
@@ -23,6 +24,7 @@ __all__ = [
     "BudgetExceeded",
     "Completion",
     "ConfigError",
+    "DataError",
     "EndpointError",
     "EndpointTimeout",
     "EndpointUnavailable",

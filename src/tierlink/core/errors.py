@@ -17,6 +17,16 @@ class ConfigError(TierlinkError):
         super().__init__(f"config field '{field}': {problem}. Fix: {fix}")
 
 
+class DataError(TierlinkError):
+    """A data file (outcome table, scores) is malformed; names the file, the place and the fix."""
+
+    def __init__(self, source: str, problem: str, fix: str) -> None:
+        self.source = source
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{source}: {problem}. Fix: {fix}")
+
+
 class EndpointError(TierlinkError):
     """An endpoint failed to answer; keeps the upstream message and HTTP status if any."""
 

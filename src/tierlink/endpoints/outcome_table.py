@@ -1,21 +1,18 @@
-"""The canonical outcome table: one row per (prompt, model) with what the model really did.
+"""Row access to a canonical outcome table, for replay: (model, prompt_id) -> Outcome.
 
-Columns: prompt_id, prompt, task, model, score (0..1) are required; cost_usd, input_tokens,
-output_tokens, latency_s, response, split and gold are optional. Any benchmark's recorded
-results can be converted to it and then replayed or evaluated.
+Reading and validation live in `tierlink.core.outcomes`; this adds the lookups replay needs.
 """
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable
+import math
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
 
-from tierlink.core.errors import ConfigError
-
-REQUIRED_COLUMNS = ("prompt_id", "prompt", "task", "model", "score")
+from tierlink.core.outcomes import read_outcomes, validate_outcomes
 
 
 class Outcome(BaseModel):
@@ -35,33 +32,22 @@ class Outcome(BaseModel):
     response: str | None = None
     split: str | None = None
     gold: str | None = None
+    estimated: str | None = None
 
 
 class OutcomeTable:
-    """Outcomes indexed by (model, prompt_id) and by prompt text."""
+    """Outcomes indexed by (model, prompt_id) and by normalised prompt text."""
 
-    def __init__(self, outcomes: Iterable[Outcome]) -> None:
-        self._rows = list(outcomes)
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = validate_outcomes(frame)
+        self._rows = [_outcome(record) for record in self.frame.to_dict("records")]
         self._by_key = {(o.model, o.prompt_id): o for o in self._rows}
         self._id_by_text = {_normalise(o.prompt): o.prompt_id for o in self._rows}
 
     @classmethod
-    def from_csv(cls, path: Path) -> OutcomeTable:
-        """Read a canonical CSV; a missing column or bad value names the row and the fix."""
-        if not path.exists():
-            raise ConfigError(
-                "outcomes", f"file {path} does not exist", "give the path of an outcome CSV"
-            )
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise ConfigError(
-                    "outcomes",
-                    f"{path} lacks column(s) {', '.join(missing)}",
-                    f"the table needs the columns {', '.join(REQUIRED_COLUMNS)}",
-                )
-            return cls(_parse(row, path, line) for line, row in enumerate(reader, start=2))
+    def from_path(cls, path: Path) -> OutcomeTable:
+        """Read a canonical table (CSV, JSONL or Parquet)."""
+        return cls(read_outcomes(path))
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -84,18 +70,16 @@ class OutcomeTable:
         return list(self._rows)
 
 
-def _parse(row: dict[str, str], path: Path, line: int) -> Outcome:
-    cleaned = {k: v for k, v in row.items() if k is not None and v not in ("", None)}
-    try:
-        return Outcome(**cleaned)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(
-            f"outcomes[{path.name}:{line}].{field}",
-            first["msg"],
-            "fix that cell; score must lie in 0..1 and counts must be non-negative",
-        ) from exc
+def _outcome(record: dict[str, Any]) -> Outcome:
+    fields = {k: v for k, v in record.items() if k in Outcome.model_fields and not _missing(v)}
+    for count in ("input_tokens", "output_tokens"):
+        if count in fields:
+            fields[count] = int(round(float(fields[count])))
+    return Outcome(**fields)
+
+
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _normalise(text: str) -> str:
