@@ -3,8 +3,9 @@
 Every recorded benchmark is converted to this long format; routers, replay endpoints and the
 evaluation harness all read it. Required columns: prompt_id, prompt, task, model, score (0..1).
 Optional: cost_usd, input_tokens, output_tokens, latency_s, response, split, gold, turn and
-`estimated` (comma-separated names of the columns that are estimates, not records).
-Reads and writes CSV, JSONL and Parquet.
+`estimated` (comma-separated names of the columns that are estimates, not records). A prompt_id
+is unique per model: a multi-turn item gives each turn its own id. Reads and writes CSV, JSONL
+and Parquet.
 """
 
 from __future__ import annotations
@@ -81,8 +82,7 @@ def validate_outcomes(frame: pd.DataFrame, source: str = "outcome table") -> pd.
                     f"{column} {row[column]} is negative",
                     f"{column} must be zero or more",
                 )
-    key = ["prompt_id", "model", *(["turn"] if "turn" in out.columns else [])]
-    dupes = out[out.duplicated(key, keep=False)]
+    dupes = out[out.duplicated(["prompt_id", "model"], keep=False)]
     if len(dupes):
         first = dupes.iloc[0]
         raise DataError(
