@@ -155,3 +155,22 @@ def test_split_removes_test_prompts_that_reappear_in_train() -> None:
     train, test, report = split_outcomes(frame, use_source_split=True)
     assert list(train["prompt_id"]) == ["tr-2"] and list(test["prompt_id"]) == ["te-1"]
     assert report.leaked_removed == 1 and report.source_split
+
+
+def test_fixed_policies_are_points_not_curves(pair: ModelPair) -> None:
+    from tierlink.bench.evaluate import Prepared, evaluate
+    from tierlink.bench.splits import SplitReport
+
+    prepared = Prepared("toy", pair, pd.DataFrame(), SplitReport(train_prompts=0, test_prompts=4, leaked_removed=0, source_split=False), "normalised")
+    result = evaluate(prepared, {"always-weak": np.zeros(4), "always-strong": np.ones(4)}, by_task=False).overall
+    assert result["always-weak"].kind == "point" and result["always-weak"].apgr == pytest.approx(0.0)
+    assert result["always-strong"].apgr == pytest.approx(1.0) and result["always-strong"].cpt50 == 1.0
+    assert result["always-strong"].delta_ibc == pytest.approx(0.0)  # it *is* the base IBC
+    assert result["random"].apgr == pytest.approx(0.5)
+
+
+def test_delta_ibc_is_undefined_when_strong_is_cheaper() -> None:
+    cheap_strong = ModelPair.from_outcomes(_frame(WEAK, STRONG, costs=(0.01, 0.001)), "weak", "strong")
+    curve = routing_curve(cheap_strong, np.array([4.0, 3.0, 2.0, 1.0]))
+    assert np.isnan(delta_ibc(curve))
+    assert aiq(curve.cost, curve.quality, (curve.weak_cost, curve.strong_cost)) > 0

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from tierlink.cli_bench import bench_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
@@ -24,6 +25,7 @@ from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app.add_typer(bench_app, name="bench")
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
 ]

@@ -43,6 +43,8 @@ def prompt_length(pair: ModelPair, seed: int) -> FloatArray:
     return np.array([len(p) for p in pair.prompts], dtype=float)
 
 
+FIXED_SHARE = {"always-weak": 0.0, "always-strong": 1.0}  # policies that are one point, not a curve
+
 BASELINES: dict[str, Baseline] = {
     "random": random_scores,
     "always-weak": always_weak,

@@ -62,7 +62,7 @@ def aiq(cost: FloatArray, quality: FloatArray, cost_range: tuple[float, float] |
 
     Past the hull's costliest point the best quality stays available (step function).
     """
-    lo, hi = cost_range if cost_range is not None else (float(cost.min()), float(cost.max()))
+    lo, hi = sorted(cost_range) if cost_range is not None else (float(cost.min()), float(cost.max()))
     if hi - lo < 1e-15:
         return float(quality.max())
     xs, ys = upper_hull(cost, quality)
@@ -73,11 +73,14 @@ def aiq(cost: FloatArray, quality: FloatArray, cost_range: tuple[float, float] |
 
 
 def delta_ibc(curve: RoutingCurve) -> float:
-    """Mean ΔIBC (%) over the curve's points costlier than the weak model (AutoMix)."""
+    """Mean ΔIBC (%) over the curve's points costlier than the weak model (AutoMix).
+
+    NaN when the strong model is not both costlier and better: the ratio is then undefined.
+    """
     base = _ibc(curve.strong_quality, curve.strong_cost, curve)
     mask = curve.cost > curve.weak_cost + 1e-15
-    if not mask.any() or base is None or abs(base) < 1e-15:
-        return 0.0
+    if curve.strong_cost <= curve.weak_cost or not mask.any() or base is None or base <= 1e-15:
+        return float("nan")
     ibc = (curve.quality[mask] - curve.weak_quality) / (curve.cost[mask] - curve.weak_cost)
     return float(np.mean((ibc - base) / base) * 100.0)
 
@@ -95,8 +98,13 @@ def pareto_frontier(cost: FloatArray, quality: FloatArray) -> np.ndarray:
 
 
 class RoutingMetrics(BaseModel):
-    """The summary of one router on one weak/strong pair."""
+    """The summary of one router on one weak/strong pair.
 
+    For a fixed policy (always-weak, always-strong) `kind` is 'point': apgr holds the PGR of its
+    single operating point and CPT(x) is its share if that point reaches x, else 1.
+    """
+
+    kind: str = "curve"
     prompts: int
     weak_quality: float
     strong_quality: float
@@ -123,6 +131,29 @@ def summarize(curve: RoutingCurve, prompts: int, cost_unit: str) -> RoutingMetri
         cpt80=cpt(curve, 0.8),
         aiq=aiq(curve.cost, curve.quality, (curve.weak_cost, curve.strong_cost)),
         delta_ibc=delta_ibc(curve),
+    )
+
+
+def point_metrics(curve: RoutingCurve, share: float, prompts: int, cost_unit: str) -> RoutingMetrics:
+    """Metrics of a policy that always sits at one strong-call share of `curve`."""
+    pgr = float(np.interp(share, curve.share, curve.pgr))
+    quality = float(np.interp(share, curve.share, curve.quality))
+    cost = float(np.interp(share, curve.share, curve.cost))
+    base = _ibc(curve.strong_quality, curve.strong_cost, curve)
+    ibc = _ibc(quality, cost, curve)
+    return RoutingMetrics(
+        kind="point",
+        prompts=prompts,
+        weak_quality=curve.weak_quality,
+        strong_quality=curve.strong_quality,
+        weak_cost=curve.weak_cost,
+        strong_cost=curve.strong_cost,
+        cost_unit=cost_unit,
+        apgr=pgr,
+        cpt50=share if pgr >= 0.5 else 1.0,
+        cpt80=share if pgr >= 0.8 else 1.0,
+        aiq=quality,
+        delta_ibc=float("nan") if base is None or ibc is None or base <= 0 else (ibc - base) / base * 100,
     )
 
 

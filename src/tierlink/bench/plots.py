@@ -1,0 +1,37 @@
+"""Figures (matplotlib, headless): quality vs strong-call share with random and oracle references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: no display on servers and CI
+
+import matplotlib.pyplot as plt  # noqa: E402
+
+from tierlink.bench.curve import RoutingCurve  # noqa: E402
+
+
+def plot_curves(
+    curves: Mapping[str, RoutingCurve], weak: str, strong: str, title: str, path: Path, origin: str
+) -> Path:
+    """One PNG: every router's curve, the weak/strong levels; references drawn dashed."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    any_curve = next(iter(curves.values()))
+    for name, curve in curves.items():
+        style = "--" if name in ("random", "oracle") else "-"
+        ax.plot(100 * curve.share, curve.quality, style, label=name, linewidth=1.6)
+    ax.axhline(any_curve.weak_quality, color="grey", linestyle=":", label=f"weak: {weak}")
+    ax.axhline(any_curve.strong_quality, color="black", linestyle=":", label=f"strong: {strong}")
+    ax.set_xlabel("strong-model calls (%)")
+    ax.set_ylabel("mean quality")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3)
+    fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

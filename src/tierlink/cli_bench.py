@@ -1,0 +1,168 @@
+"""`tierlink bench ...`: evaluate routers on recorded outcomes (thin wrappers over tierlink.bench)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from tierlink.bench.baselines import BASELINES, baseline
+from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.evaluate import Evaluation, Prepared, curves_for, evaluate, prepare
+from tierlink.bench.pair import FloatArray
+from tierlink.bench.plots import plot_curves
+from tierlink.bench.report import metric_cells, write_report
+from tierlink.bench.scores import read_scores, write_scores
+from tierlink.core.errors import TierlinkError
+
+bench_app = typer.Typer(no_args_is_help=True, help="Evaluate routers on recorded outcomes of real models.")
+
+Outcomes = Annotated[str, typer.Option("--outcomes", "-o", help="Dataset key (see `bench datasets`) or an outcome table file.")]
+DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the full datasets (e.g. ../shared/data/outcomes); default: the slices shipped with tierlink.")]
+Weak = Annotated[str | None, typer.Option(help="Weak model; default: the dataset's.")]
+Strong = Annotated[str | None, typer.Option(help="Strong model; default: the dataset's.")]
+TestFraction = Annotated[float, typer.Option(min=0.01, max=0.99, help="Share of prompts in the test split.")]
+Seed = Annotated[int, typer.Option(help="Split (and random router) seed.")]
+SourceSplit = Annotated[bool, typer.Option("--source-split", help="Use the dataset's own train/test split.")]
+Points = Annotated[int | None, typer.Option(help="Read the curve at N evenly spaced cut-offs (RouteLLM uses 10); default exact.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _fail(exc: TierlinkError) -> None:
+    Console().print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _prepare(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
+             test_fraction: float, seed: int, source_split: bool) -> Prepared:
+    console = Console(stderr=True)
+    with console.status(f"loading {outcomes}"):
+        root = None
+        if data_root is not None and not Path(outcomes).suffix:
+            root = data_root / dataset_spec(outcomes).full_dir
+        frame = load_dataset(outcomes, root)
+    if weak is None or strong is None:
+        if Path(outcomes).suffix:
+            raise TierlinkError("give --weak and --strong for an outcome table file")
+        spec = dataset_spec(outcomes)
+        weak, strong = weak or spec.weak, strong or spec.strong
+    return prepare(outcomes, frame, weak, strong, test_fraction, seed, source_split)
+
+
+def _metrics_table(evaluation: Evaluation) -> Table:
+    first = next(iter(evaluation.overall.values()))
+    table = Table(title=f"{evaluation.dataset}: {evaluation.weak} → {evaluation.strong}, {first.prompts} test prompts")
+    for column in ("router", "APGR", "CPT(50%)", "CPT(80%)", "AIQ", "ΔIBC %"):
+        table.add_column(column, justify="right")
+    for name, m in evaluation.overall.items():
+        table.add_row(name, *metric_cells(m))
+    return table
+
+
+def _print(evaluation: Evaluation, as_json: bool) -> None:
+    if as_json:
+        typer.echo(evaluation.model_dump_json(indent=2))
+        return
+    console = Console()
+    console.print(_metrics_table(evaluation))
+    first = next(iter(evaluation.overall.values()))
+    if first.strong_quality <= first.weak_quality:
+        console.print(f"[yellow]warning:[/] {evaluation.strong} is not better than {evaluation.weak} on this split; "
+                      "PGR-based metrics are not meaningful (swap --weak and --strong?)")
+    console.print(f"[dim]quality: {evaluation.quality_origin}; cost: {evaluation.cost_origin}; "
+                  f"train prompts {evaluation.split.train_prompts} ({evaluation.split.leaked_removed} leaks removed)[/]")
+
+
+@bench_app.command()
+def datasets() -> None:
+    """List the named datasets, their default weak/strong models and licences."""
+    from tierlink.bench.loaders import DATASETS
+
+    table = Table(title="outcome datasets (recorded results of real models: replay)")
+    for column in ("key", "weak", "strong", "licence", "what"):
+        table.add_column(column, overflow="fold")
+    for spec in DATASETS.values():
+        table.add_row(spec.key, spec.weak, spec.strong, spec.licence, spec.description)
+    Console().print(table)
+
+
+@bench_app.command()
+def route(
+    outcomes: Outcomes,
+    router: Annotated[str, typer.Option(help=f"One of: {', '.join(BASELINES)}.")],
+    out: Annotated[Path, typer.Option(help="Where to write prompt_id,score for the test split.")],
+    weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
+    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    as_json: AsJson = False,
+) -> None:
+    """Score the test split with a baseline router, write the scores, and print its metrics."""
+    try:
+        prepared = _prepare(outcomes, data_root, weak, strong, test_fraction, seed, source_split)
+        scores = baseline(router)(prepared.pair, seed)
+        write_scores(prepared.pair.prompt_ids, scores, out)
+        evaluation = evaluate(prepared, {router: scores}, by_task=False)
+    except TierlinkError as exc:
+        _fail(exc)
+    _print(evaluation, as_json)
+    if not as_json:
+        Console().print(f"[dim]wrote {len(prepared.pair)} scores to {out}[/]")
+
+
+@bench_app.command()
+def curve(
+    outcomes: Outcomes,
+    scores: Annotated[Path, typer.Option(help="CSV of prompt_id,score (higher = more benefit from the strong model).")],
+    weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
+    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    points: Points = None, png: Annotated[Path | None, typer.Option(help="Where to write the curve PNG.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Metrics of any router's scores on the test split, against random and oracle, plus a PNG."""
+    try:
+        prepared = _prepare(outcomes, data_root, weak, strong, test_fraction, seed, source_split)
+        given = {scores.stem: prepared.pair.align_scores(read_scores(scores))}
+        evaluation = evaluate(prepared, given, points=points, by_task=False)
+        png = png or scores.with_suffix(".png")
+        plot_curves(curves_for(prepared.pair, given, points), prepared.pair.weak, prepared.pair.strong,
+                    f"{outcomes}: {prepared.pair.weak} vs {prepared.pair.strong}", png,
+                    f"quality {evaluation.quality_origin}; cost {evaluation.cost_origin}")
+    except TierlinkError as exc:
+        _fail(exc)
+    _print(evaluation, as_json)
+    if not as_json:
+        Console().print(f"[dim]curve written to {png}[/]")
+
+
+@bench_app.command()
+def report(
+    outcomes: Outcomes,
+    out: Annotated[Path, typer.Option(help="Folder for report.md and PNG figures.")],
+    routers: Annotated[str, typer.Option(help="Comma-separated baseline routers to include.")] = "prompt-length",
+    scores: Annotated[list[Path] | None, typer.Option(help="Extra scores files (repeatable); named by file stem.")] = None,
+    weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
+    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    points: Points = None,
+) -> None:
+    """Write a markdown report with figures: every router against random and oracle, per task too."""
+    try:
+        prepared = _prepare(outcomes, data_root, weak, strong, test_fraction, seed, source_split)
+        names = [r.strip() for r in routers.split(",") if r.strip() and r.strip() not in ("random", "oracle")]
+        given: dict[str, FloatArray] = {}
+        with Progress(transient=True) as progress:
+            task = progress.add_task("scoring", total=len(names) + len(scores or []))
+            for name in names:
+                given[name] = baseline(name)(prepared.pair, seed)
+                progress.advance(task)
+            for path in scores or []:
+                given[path.stem] = prepared.pair.align_scores(read_scores(path))
+                progress.advance(task)
+        evaluation = evaluate(prepared, given, points=points)
+        path = write_report(evaluation, curves_for(prepared.pair, given, points), out)
+    except TierlinkError as exc:
+        _fail(exc)
+    Console().print(_metrics_table(evaluation))
+    Console().print(f"[dim]report: {path}[/]")
