@@ -9,7 +9,12 @@ import pytest
 from tierlink.bench.baselines import BASELINES, baseline
 from tierlink.bench.curve import routing_curve, sample_curve
 from tierlink.bench.metrics import aiq, apgr, cpt, delta_ibc, pareto_frontier, summarize, upper_hull
-from tierlink.bench.nway import evaluate_choices, oracle_frontier, outcome_matrices, single_model_points
+from tierlink.bench.nway import (
+    evaluate_choices,
+    oracle_frontier,
+    outcome_matrices,
+    single_model_points,
+)
 from tierlink.bench.pair import ModelPair
 from tierlink.bench.splits import hash_split, split_outcomes
 from tierlink.core.errors import DataError
