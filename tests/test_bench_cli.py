@@ -70,3 +70,29 @@ def test_unknown_router_and_model_are_clean_errors(tmp_path: Path) -> None:
     assert result.returncode == 2 and "unknown baseline router" in result.stdout
     result = _bench("route", "-o", TABLE, "--weak", "gpt-2", "--strong", "gemini-2.0-flash-001", "--router", "random", "--out", str(tmp_path / "x.csv"))
     assert result.returncode == 2 and "no rows for model 'gpt-2'" in result.stdout
+
+
+def test_nway_lists_models_pareto_and_oracle_frontier(tmp_path: Path) -> None:
+    png = tmp_path / "nway.png"
+    result = _bench("nway", "-o", "zeroeval-gsm8k", "--png", str(png), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    models = data["models"]
+    assert len(models) >= 20 and any(m["pareto"] for m in models)
+    frontier = data["oracle_frontier"]
+    best_single = max(m["quality"] for m in models)
+    assert frontier[-1]["quality"] >= best_single  # per-prompt choice never loses to one model
+    assert [p["cost"] for p in frontier] == sorted(p["cost"] for p in frontier)
+
+
+def test_named_datasets_load_from_the_shipped_slices(tmp_path: Path) -> None:
+    result = _bench("datasets")
+    assert result.returncode == 0
+    for key in ("routellm-mmlu", "routellm-gsm8k", "routellm-mtbench", "llmrouter", "routerarena", "zeroeval-gsm8k"):
+        assert key in result.stdout
+    out = tmp_path / "s.csv"
+    result = _bench("route", "-o", "llmrouter", "--source-split", "--router", "oracle", "--out", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    evaluation = json.loads(result.stdout)
+    assert evaluation["split"]["source_split"] and evaluation["split"]["leaked_removed"] > 0
+    assert "simulated" in evaluation["cost_origin"]

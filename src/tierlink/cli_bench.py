@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import Progress
@@ -13,8 +15,10 @@ from rich.table import Table
 from tierlink.bench.baselines import BASELINES, baseline
 from tierlink.bench.datasets import dataset_spec, load_dataset
 from tierlink.bench.evaluate import Evaluation, Prepared, curves_for, evaluate, prepare
+from tierlink.bench.metrics import pareto_frontier
+from tierlink.bench.nway import oracle_frontier, outcome_matrices, single_model_points
 from tierlink.bench.pair import FloatArray
-from tierlink.bench.plots import plot_curves
+from tierlink.bench.plots import plot_curves, plot_selection
 from tierlink.bench.report import metric_cells, write_report
 from tierlink.bench.scores import read_scores, write_scores
 from tierlink.core.errors import TierlinkError
@@ -166,3 +170,48 @@ def report(
         _fail(exc)
     Console().print(_metrics_table(evaluation))
     Console().print(f"[dim]report: {path}[/]")
+
+
+@bench_app.command()
+def nway(
+    outcomes: Outcomes,
+    data_root: DataRoot = None,
+    png: Annotated[Path | None, typer.Option(help="Where to write the cost-quality PNG.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """N-way selection under the price table: every model's (cost, quality), the Pareto set and
+    the oracle frontier (the best any per-prompt model choice can reach at each cost)."""
+    try:
+        root = data_root / dataset_spec(outcomes).full_dir if data_root and not Path(outcomes).suffix else None
+        frame = load_dataset(outcomes, root)
+        scores, costs = outcome_matrices(frame.dropna(subset=["cost_usd"]) if "cost_usd" in frame else frame)
+    except TierlinkError as exc:
+        _fail(exc)
+    singles = single_model_points(scores, costs)
+    pareto = set(pareto_frontier(np.array([p.cost for p in singles]), np.array([p.quality for p in singles])).tolist())
+    frontier = oracle_frontier(scores, costs)
+    if as_json:
+        typer.echo(json.dumps({
+            "prompts": len(scores),
+            "models": [p.model_dump() | {"pareto": i in pareto} for i, p in enumerate(singles)],
+            "oracle_frontier": [p.model_dump() for p in frontier],
+        }, indent=2))
+        return
+    table = Table(title=f"{outcomes}: {len(scores)} prompts answered by all {len(singles)} priced models")
+    for column in ("model", "quality", "$ / prompt", "Pareto"):
+        table.add_column(column, justify="right")
+    for i, p in sorted(enumerate(singles), key=lambda item: item[1].cost):
+        table.add_row(p.label, f"{p.quality:.3f}", f"{p.cost:.3g}", "✓" if i in pareto else "")
+    console = Console()
+    console.print(table)
+    best = max(singles, key=lambda p: p.quality)
+    matched = next((p for p in frontier if p.quality >= best.quality), None)
+    if matched is not None:
+        console.print(f"oracle N-way matches the best single model ({best.label}, {best.quality:.3f}) "
+                      f"at {matched.cost / best.cost:.0%} of its cost")
+    estimated = frame.get("estimated")
+    cost_note = "simulated (estimated)" if estimated is not None and estimated.fillna("").str.contains("cost_usd").any() else "replay"
+    path = png or Path(f"{Path(outcomes).stem}-nway.png")
+    plot_selection([(p.label, p.cost, p.quality) for p in singles], [(p.cost, p.quality) for p in frontier],
+                   f"{outcomes}: N-way selection", path, f"quality replay; cost {cost_note}")
+    console.print(f"[dim]quality: replay; cost: {cost_note}; figure: {path}[/]")

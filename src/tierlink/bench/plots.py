@@ -35,3 +35,27 @@ def plot_curves(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_selection(
+    singles: list[tuple[str, float, float]], frontier: list[tuple[float, float]], title: str, path: Path, origin: str
+) -> Path:
+    """Cost vs quality: each single model as a point, the oracle N-way frontier as a line."""
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    for label, cost, quality in singles:
+        ax.scatter(cost, quality, s=18)
+        ax.annotate(label, (cost, quality), fontsize=6, xytext=(3, 2), textcoords="offset points")
+    if frontier:
+        xs, ys = zip(*frontier, strict=True)
+        ax.plot(xs, ys, "--", color="black", label="oracle N-way frontier")
+        ax.legend(fontsize=8, loc="lower right")
+    ax.set_xscale("symlog", linthresh=1e-6)
+    ax.set_xlabel("mean cost per prompt (USD)")
+    ax.set_ylabel("mean quality")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
