@@ -118,14 +118,21 @@ class RoutingMetrics(BaseModel):
     delta_ibc: float
 
 
+def _references(curve: RoutingCurve, prompts: int, cost_unit: str) -> dict[str, int | float | str]:
+    """The fields every summary repeats: size, and the weak and strong levels of the pair."""
+    return {
+        "prompts": prompts,
+        "weak_quality": curve.weak_quality,
+        "strong_quality": curve.strong_quality,
+        "weak_cost": curve.weak_cost,
+        "strong_cost": curve.strong_cost,
+        "cost_unit": cost_unit,
+    }
+
+
 def summarize(curve: RoutingCurve, prompts: int, cost_unit: str) -> RoutingMetrics:
     return RoutingMetrics(
-        prompts=prompts,
-        weak_quality=curve.weak_quality,
-        strong_quality=curve.strong_quality,
-        weak_cost=curve.weak_cost,
-        strong_cost=curve.strong_cost,
-        cost_unit=cost_unit,
+        **_references(curve, prompts, cost_unit),  # type: ignore[arg-type]
         apgr=apgr(curve),
         cpt50=cpt(curve, 0.5),
         cpt80=cpt(curve, 0.8),
@@ -142,13 +149,8 @@ def point_metrics(curve: RoutingCurve, share: float, prompts: int, cost_unit: st
     base = _ibc(curve.strong_quality, curve.strong_cost, curve)
     ibc = _ibc(quality, cost, curve)
     return RoutingMetrics(
+        **_references(curve, prompts, cost_unit),  # type: ignore[arg-type]
         kind="point",
-        prompts=prompts,
-        weak_quality=curve.weak_quality,
-        strong_quality=curve.strong_quality,
-        weak_cost=curve.weak_cost,
-        strong_cost=curve.strong_cost,
-        cost_unit=cost_unit,
         apgr=pgr,
         cpt50=share if pgr >= 0.5 else 1.0,
         cpt80=share if pgr >= 0.8 else 1.0,

@@ -1,1 +1,1 @@
-"""context — built by a later issue; see ../shared/DESIGN.md."""
+"""Context: token counting, what history travels with a turn, and prefix-cache accounting."""

@@ -32,6 +32,7 @@ class Attachment(BaseModel):
     size_bytes: int = Field(ge=0)
     description: str = Field("", description="Caption or description, used to judge relevance.")
     path: Path | None = None
+    private: bool = Field(False, description="Must stay inside the allowed privacy zones.")
 
 
 class Request(BaseModel):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Completion, Request
+from tierlink.core.usage import Usage
 from tierlink.endpoints.profile import EndpointProfile
 
 
@@ -42,6 +43,11 @@ class Endpoint(ABC):
 
     async def aclose(self) -> None:
         """Release resources (HTTP clients, model memory). Default: nothing to release."""
+        return None
+
+    def quote(self, request: Request) -> Usage | None:
+        """The exact usage this request will report, if the endpoint knows it in advance
+        (replay does); None means only a worst-case bound can be computed."""
         return None
 
 

@@ -46,8 +46,24 @@ class ReplayEndpoint(Endpoint):
             )
         return outcome
 
+    def quote(self, request: Request) -> Usage:
+        """The usage the record implies (known before the call: replay is deterministic)."""
+        return self._usage(self.lookup(request))
+
     async def complete(self, request: Request) -> Completion:
         outcome = self.lookup(request)
+        return Completion(
+            text=outcome.response or "",
+            endpoint=self.name,
+            model=self.model,
+            usage=self._usage(outcome),
+            origin="replay",
+            finish_reason="stop",
+            recorded_score=outcome.score,
+        )
+
+    def _usage(self, outcome: Outcome) -> Usage:
+        """Recorded tokens and dollars; what the record lacks is predicted and marked simulated."""
         origins: set[Origin] = {"replay"}
         input_tokens = outcome.input_tokens
         output_tokens = outcome.output_tokens
@@ -70,21 +86,12 @@ class ReplayEndpoint(Endpoint):
                 prefill_s=input_tokens / self.profile.prefill_tokens_per_s,
                 decode_s=output_tokens / self.profile.decode_tokens_per_s,
             )
-        usage = Usage(
+        return Usage(
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             latency=latency,
             dollars=dollars,
             origins=frozenset(origins),
-        )
-        return Completion(
-            text=outcome.response or "",
-            endpoint=self.name,
-            model=self.model,
-            usage=usage,
-            origin="replay",
-            finish_reason="stop",
-            recorded_score=outcome.score,
         )
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:

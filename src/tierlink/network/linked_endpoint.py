@@ -58,6 +58,9 @@ class LinkedEndpoint(Endpoint):
     async def aclose(self) -> None:
         await self.inner.aclose()
 
+    def quote(self, request: Request) -> Usage | None:
+        return self.inner.quote(request)
+
     async def _upload(self, request: Request) -> _Crossing:
         return await self._cross(request_bytes(request, self.profile.model), "up")
 

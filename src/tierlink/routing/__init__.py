@@ -1,1 +1,1 @@
-"""routing — built by a later issue; see ../shared/DESIGN.md."""
+"""Vertical (device-cloud) collaboration: sessions, routing policies, hard budgets, fallbacks."""

@@ -1,0 +1,37 @@
+"""The Policy protocol and the name -> class registry (as RouteLLM's ROUTER_CLS)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from tierlink.core.errors import ConfigError
+from tierlink.routing.state import Action, TurnState
+
+
+class Policy(ABC):
+    """Decides which endpoint answers a turn. One method; state in, action out."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    async def decide(self, state: TurnState) -> Action:
+        """The action for this turn (a cascade is asked again once its draft exists)."""
+
+
+def registry() -> dict[str, type[Policy]]:
+    """Every built-in policy by name (imported lazily: policies may pull in heavy modules)."""
+    from tierlink.routing.policies import POLICIES
+
+    return POLICIES
+
+
+def make_policy(name: str, **params: Any) -> Policy:
+    """Instantiate a policy by name; unknown names and bad parameters are ConfigErrors."""
+    policies = registry()
+    if name not in policies:
+        raise ConfigError("policy", f"unknown policy '{name}'", f"use one of: {', '.join(sorted(policies))}")
+    try:
+        return policies[name](**params)
+    except TypeError as exc:
+        raise ConfigError(f"policy.{name}", str(exc), "check the policy's parameters") from exc

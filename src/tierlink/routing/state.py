@@ -1,0 +1,71 @@
+"""What a policy sees (TurnState) and what it answers (Action)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tierlink.context.history import HistoryPlan
+from tierlink.core.budget import Budget
+from tierlink.core.messages import Completion, Message, Request
+from tierlink.endpoints.profile import EndpointProfile
+
+
+class Action(BaseModel):
+    """One routing decision for a turn."""
+
+    model_config = ConfigDict(frozen=True)
+
+    endpoint: str
+    reason: str
+    attachments: tuple[int, ...] | None = Field(
+        None, description="Indices of request attachments to upload; None = let the session choose."
+    )
+    history: HistoryPlan | None = Field(None, description="None = the session's default plan.")
+    draft: bool = Field(False, description="Cascade: run the device first, then decide again.")
+    use_draft: bool = Field(False, description="Cascade: answer with the device draft already made.")
+
+
+@dataclass(frozen=True)
+class EndpointView:
+    """An endpoint as a policy sees it this turn."""
+
+    name: str
+    profile: EndpointProfile
+    is_device: bool
+    reachable: bool
+    allowed: bool  # data residency and modality permit sending this turn there
+    holds_messages: int  # how much of this conversation the endpoint already has (prefix cache)
+
+
+@dataclass(frozen=True)
+class TurnState:
+    """Everything a policy may read to decide a turn."""
+
+    turn: int
+    request: Request
+    history: tuple[Message, ...]
+    budget: Budget
+    spent_dollars: float
+    spent_seconds: float
+    endpoints: dict[str, EndpointView]
+    device: str
+    last_endpoint: str | None
+    expected_turns: int
+    draft: Completion | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    def candidates(self) -> list[EndpointView]:
+        """Endpoints the turn may go to now (reachable and allowed), device first."""
+        views = [v for v in self.endpoints.values() if v.reachable and v.allowed]
+        return sorted(views, key=lambda v: (not v.is_device, v.name))
+
+    def remote_candidates(self) -> list[EndpointView]:
+        """Reachable, allowed non-device endpoints, most capable (highest output price) first."""
+        remote = [v for v in self.candidates() if not v.is_device]
+        return sorted(remote, key=lambda v: (-v.profile.price_out_per_mtok, v.name))
+
+    @property
+    def remaining_turns(self) -> int:
+        return max(1, self.expected_turns - self.turn + 1)
