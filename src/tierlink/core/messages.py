@@ -49,6 +49,7 @@ class Request(BaseModel):
     private: bool = False
     prompt_id: str | None = Field(None, description="Benchmark id, lets replay find the record.")
     turn: int = Field(0, ge=0, description="Turn or round index, written to the ledger.")
+    seed: int | None = Field(None, description="Sampling seed (for k independent samples).")
 
     @classmethod
     def of(cls, prompt: str, **kwargs: Any) -> Request:

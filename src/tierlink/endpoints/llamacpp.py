@@ -138,7 +138,7 @@ class LlamaCppEndpoint(Endpoint):
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
             "repeat_penalty": 1.0,
-            "seed": self.seed,
+            "seed": self.seed if request.seed is None else request.seed,
             "stream": stream,
         }
         if recorder is not None:

@@ -27,7 +27,7 @@ class StepStats:
 class LogprobRecorder:
     """A llama-cpp-python logits processor that records, and never changes, the logits."""
 
-    top_k: int = 5
+    top_k: int = 20
     greedy: bool = True
     steps: list[StepStats] = field(default_factory=list)
     _previous: tuple[npt.NDArray[np.float32], float] | None = None

@@ -31,7 +31,7 @@ from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.retry_after import retry_after_seconds
 
 T = TypeVar("T")
-_TOP_LOGPROBS = 5
+_TOP_LOGPROBS = 20
 CHARS_PER_TOKEN = 4
 
 

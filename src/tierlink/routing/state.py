@@ -9,7 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from tierlink.context.history import HistoryPlan
 from tierlink.core.budget import Budget
 from tierlink.core.messages import Completion, Message, Request
+from tierlink.core.usage import Usage
 from tierlink.endpoints.profile import EndpointProfile
+from tierlink.network.link import Link
 
 
 class Action(BaseModel):
@@ -25,6 +27,9 @@ class Action(BaseModel):
     history: HistoryPlan | None = Field(None, description="None = the session's default plan.")
     draft: bool = Field(False, description="Cascade: run the device first, then decide again.")
     use_draft: bool = Field(False, description="Cascade: answer with the device draft already made.")
+    samples: int = Field(0, ge=0, le=8, description="Cascade: extra sampled drafts for agreement.")
+    self_check: bool = Field(False, description="Cascade: ask the device whether its draft is right.")
+    overhead: Usage | None = Field(None, description="What deciding itself cost (an LLM router's call).")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class EndpointView:
     reachable: bool
     allowed: bool  # data residency and modality permit sending this turn there
     holds_messages: int  # how much of this conversation the endpoint already has (prefix cache)
+    link: Link | None = None  # None: in-process (the device itself)
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,8 @@ class TurnState:
     last_endpoint: str | None
     expected_turns: int
     draft: Completion | None = None
+    samples: tuple[Completion, ...] = ()
+    self_check: Completion | None = None
     notes: tuple[str, ...] = field(default=())
 
     def candidates(self) -> list[EndpointView]:

@@ -1,0 +1,16 @@
+"""Built-in routing policies, by name."""
+
+from __future__ import annotations
+
+from tierlink.routing.policies.budget_pacing import BudgetPacingPolicy
+from tierlink.routing.policies.cascade import CascadePolicy
+from tierlink.routing.policies.fixed import AlwaysCloud, AlwaysDevice
+from tierlink.routing.policies.llm_router import LLMRouterPolicy
+from tierlink.routing.policies.random_choice import RandomPolicy
+from tierlink.routing.policies.threshold import ThresholdPolicy
+from tierlink.routing.policy import Policy
+
+POLICIES: dict[str, type[Policy]] = {
+    cls.name: cls
+    for cls in (AlwaysDevice, AlwaysCloud, RandomPolicy, ThresholdPolicy, CascadePolicy, LLMRouterPolicy, BudgetPacingPolicy)
+}

@@ -1,0 +1,63 @@
+"""Cascade: the device drafts; the draft is accepted or the turn escalates to the cloud.
+
+Evidence (any subset): mean token log-probability and mean entropy (llama.cpp), agreement of
+k sampled drafts, and a self-check verdict. Each enabled signal must pass for acceptance.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tierlink.routing.draft_signals import agreement, mean_entropy, mean_logprob, self_check_yes
+from tierlink.routing.policies.fixed import pick_remote
+from tierlink.routing.policy import Policy
+from tierlink.routing.state import Action, TurnState
+
+
+class CascadePolicy(Policy):
+    """Accept the device draft when its signals clear the thresholds, else escalate."""
+
+    name: ClassVar[str] = "cascade"
+
+    def __init__(
+        self,
+        min_logprob: float | None = -1.0,
+        max_entropy: float | None = None,
+        samples: int = 0,
+        min_agreement: float = 0.5,
+        self_check: bool = False,
+        min_yes: float = 0.5,
+        target: str | None = None,
+    ) -> None:
+        self.min_logprob = min_logprob
+        self.max_entropy = max_entropy
+        self.samples = samples
+        self.min_agreement = min_agreement
+        self.self_check = self_check
+        self.min_yes = min_yes
+        self.target = target
+
+    async def decide(self, state: TurnState) -> Action:
+        remote = pick_remote(state, self.target)
+        if state.draft is None:
+            if remote == state.device:
+                return Action(endpoint=state.device, reason="cascade: no remote endpoint reachable")
+            return Action(endpoint=state.device, reason="cascade: draft first", draft=True,
+                          samples=self.samples, self_check=self.self_check)
+        failed: list[str] = []
+        passed: list[str] = []
+        checks = (
+            ("logprob", mean_logprob(state.draft), self.min_logprob, True),
+            ("entropy", mean_entropy(state.draft), self.max_entropy, False),
+            ("agreement", agreement(state.draft, state.samples), self.min_agreement if self.samples else None, True),
+            ("self-check", self_check_yes(state.self_check), self.min_yes if self.self_check else None, True),
+        )
+        for label, value, limit, at_least in checks:
+            if limit is None:
+                continue
+            ok = value is not None and (value >= limit if at_least else value <= limit)
+            shown = "n/a" if value is None else f"{value:.2f}"
+            (passed if ok else failed).append(f"{label} {shown}{'>=' if at_least else '<='}{limit:g}" if ok else f"{label} {shown}")
+        if failed:
+            return Action(endpoint=remote, reason=f"cascade: escalate ({', '.join(failed)} failed)")
+        return Action(endpoint=state.device, use_draft=True, reason=f"cascade: accept draft ({', '.join(passed) or 'no checks'})")

@@ -1,0 +1,37 @@
+"""Fixed choices: always the device, or always the most capable reachable remote endpoint."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from tierlink.routing.policy import Policy
+from tierlink.routing.state import Action, TurnState
+
+
+class AlwaysDevice(Policy):
+    """Every turn on the device: no money, no network; quality of the small model."""
+
+    name: ClassVar[str] = "always-device"
+
+    async def decide(self, state: TurnState) -> Action:
+        return Action(endpoint=state.device, reason="always-device")
+
+
+class AlwaysCloud(Policy):
+    """Every turn to `target` (default: the most capable reachable remote endpoint)."""
+
+    name: ClassVar[str] = "always-cloud"
+
+    def __init__(self, target: str | None = None) -> None:
+        self.target = target
+
+    async def decide(self, state: TurnState) -> Action:
+        return Action(endpoint=pick_remote(state, self.target), reason="always-cloud")
+
+
+def pick_remote(state: TurnState, target: str | None = None) -> str:
+    """`target` if given, else the most capable reachable remote endpoint, else the device."""
+    if target is not None:
+        return target
+    remote = state.remote_candidates()
+    return remote[0].name if remote else state.device

@@ -1,0 +1,323 @@
+"""Session: a multi-turn conversation on a device that may call other tiers, within hard budgets.
+
+Each turn: the policy decides; residency, reachability and modality rules are enforced over
+its choice; the action's worst case is reserved against the remaining budget; the call runs;
+a failure (outage, timeout, error, broken stream) falls back to the device; the answer, the
+action, the reason, the usage and the budget left are returned. A turn is never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict
+
+from tierlink.config.build import Deployment
+from tierlink.context.history import HistoryPlan, plan_messages
+from tierlink.context.prefix_cache import PrefixTracker
+from tierlink.core.budget import Budget
+from tierlink.core.errors import TierlinkError
+from tierlink.core.messages import Attachment, Completion, Message, Request
+from tierlink.core.usage import Usage
+from tierlink.endpoints.base import Endpoint
+from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.routing.policy import Policy
+from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE
+from tierlink.routing.reservation import reserve
+from tierlink.routing.residency import Residency
+from tierlink.routing.state import Action, EndpointView, TurnState
+
+MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A completed call and what was actually sent."""
+
+    completion: Completion
+    sent: tuple[int, ...]
+    plan: HistoryPlan
+
+
+class TurnResult(BaseModel):
+    """What one turn did and cost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    turn: int
+    answer: str
+    endpoint: str | None
+    reason: str
+    action: Action
+    usage: Usage
+    budget_left: Budget
+    refused: bool = False
+    fallback: bool = False
+    used_draft: bool = False
+    attachments_sent: tuple[int, ...] = ()
+    history_plan: str = "full"
+    latency_violation: bool = False
+    completion: Completion | None = None
+
+
+@dataclass
+class SessionStats:
+    """Counts over the session (violations must stay zero for dollars)."""
+
+    turns: int = 0
+    refusals: int = 0
+    fallbacks: int = 0
+    latency_violations: int = 0
+    dollar_violations: int = 0
+    by_endpoint: dict[str, int] = field(default_factory=dict)
+
+
+class Session:
+    """One user's conversation with a device and whatever it can reach."""
+
+    def __init__(
+        self,
+        endpoints: Mapping[str, Endpoint],
+        device: str,
+        policy: Policy,
+        budget: Budget | None = None,
+        zones: Mapping[str, str] | None = None,
+        residency: Residency | None = None,
+        history_plan: HistoryPlan | None = None,
+        expected_turns: int = 5,
+        summarizer: str | None = None,
+    ) -> None:
+        if device not in endpoints:
+            raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
+        self.endpoints = dict(endpoints)
+        self.device = device
+        self.policy = policy
+        self.initial_budget = budget or Budget()
+        self.budget = self.initial_budget
+        self.zones = dict(zones or {n: e.profile.privacy_zone for n, e in endpoints.items()})
+        self.residency = residency or Residency()
+        self.history_plan = history_plan or HistoryPlan()
+        self.expected_turns = expected_turns
+        self.summarizer = summarizer
+        self.history: list[Message] = []
+        self.prefixes = PrefixTracker()
+        self.stats = SessionStats()
+        self.spent = Usage()
+        self._last_endpoint: str | None = None
+        self._summary: str | None = None
+
+    @classmethod
+    def from_deployment(cls, deployment: Deployment, policy: Policy, budget: Budget | None = None, **kw: object) -> Session:
+        zones = {
+            name: deployment.nodes[spec.node].privacy_zone for name, spec in deployment.config.endpoints.items()
+        }
+        return cls(deployment.endpoints, deployment.device, policy, budget, zones, **kw)  # type: ignore[arg-type]
+
+    async def ask(self, request: Request) -> TurnResult:
+        """Answer one user turn; never raises for an endpoint or link failure."""
+        turn = self.stats.turns + 1
+        request = request.model_copy(update={"turn": turn})
+        state = self._state(turn, request, draft=None)
+        spent = Usage()
+        action = self._enforce(await self.policy.decide(state), state)
+        if action.overhead is not None:  # an LLM router's own call is part of the turn
+            self._spend(action.overhead)
+            spent = spent + action.overhead
+        draft: _Call | None = None
+        if action.draft:
+            attempt = await self._call(self.device, request.model_copy(update={"logprobs": True}), action)
+            if isinstance(attempt, _Call):
+                draft = attempt
+                evidence = await self._evidence(request, action, attempt.completion)
+                spent = spent + attempt.completion.usage + sum((e.usage for e in evidence), Usage())
+                samples = tuple(e for e in evidence if e.endpoint != "self-check")
+                checks = [e for e in evidence if e.endpoint == "self-check"]
+                state = self._state(turn, request, draft=attempt.completion, samples=samples,
+                                    self_check=checks[0] if checks else None)
+                action = self._enforce(await self.policy.decide(state), state)
+            else:
+                action = Action(endpoint=self.device, reason=f"draft failed ({attempt}); the device answers")
+        if action.use_draft and draft is not None:
+            return self._finish(turn, request, action, draft, spent, used_draft=True)
+        result = await self._call(action.endpoint, request, action)
+        if isinstance(result, _Call):
+            return self._finish(turn, request, action, result, spent + result.completion.usage)
+        if action.endpoint == self.device:
+            return self._refuse(turn, action, spent, result)
+        # the chosen endpoint failed or did not fit: fall back to the device; never lose the turn
+        if draft is not None:
+            fallback = action.model_copy(update={"endpoint": self.device, "use_draft": True,
+                                                 "reason": f"{action.reason}; {result}; answering with the device draft"})
+            return self._finish(turn, request, fallback, draft, spent, used_draft=True, fallback=True)
+        fallback = Action(endpoint=self.device, reason=f"{action.reason}; {result}; the device answers")
+        rescue = await self._call(self.device, request, fallback)
+        if isinstance(rescue, _Call):
+            return self._finish(turn, request, fallback, rescue, spent + rescue.completion.usage, fallback=True)
+        return self._refuse(turn, fallback, spent, f"{result}; {rescue}")
+
+    # -- internals ---------------------------------------------------------------------------
+
+    async def _evidence(self, request: Request, action: Action, draft: Completion) -> list[Completion]:
+        """Extra device calls a cascade asked for: k sampled drafts and a self-check verdict."""
+        found: list[Completion] = []
+        for i in range(action.samples):
+            sampled = request.model_copy(update={"temperature": 0.8, "seed": 1000 + i})
+            call = await self._call(self.device, sampled, action)
+            if isinstance(call, _Call):
+                found.append(call.completion)
+        if action.self_check:
+            prompt = SELF_CHECK_TEMPLATE.format(question=request.last_user_text, answer=draft.text)
+            check_action = Action(endpoint=self.device, reason="self-check", history=HistoryPlan(kind="none"))
+            call = await self._call(self.device, Request.of(prompt, max_tokens=2, logprobs=True), check_action)
+            if isinstance(call, _Call):
+                found.append(call.completion.model_copy(update={"endpoint": "self-check"}))
+        return found
+
+    def _state(self, turn: int, request: Request, draft: Completion | None,
+               samples: tuple[Completion, ...] = (), self_check: Completion | None = None) -> TurnState:
+        views = {}
+        held = self.prefixes.holds()
+        for name, endpoint in self.endpoints.items():
+            views[name] = EndpointView(
+                name=name,
+                profile=endpoint.profile,
+                is_device=name == self.device,
+                reachable=_reachable(endpoint),
+                allowed=self.residency.text_allowed(request, self.zones.get(name, "cloud")),
+                holds_messages=held.get(name, 0),
+                link=endpoint.link if isinstance(endpoint, LinkedEndpoint) else None,
+            )
+        return TurnState(
+            turn=turn,
+            request=request,
+            history=tuple(self.history),
+            budget=self.budget,
+            spent_dollars=self.spent.dollars,
+            spent_seconds=self.spent.latency.total_s,
+            endpoints=views,
+            device=self.device,
+            last_endpoint=self._last_endpoint,
+            expected_turns=self.expected_turns,
+            draft=draft,
+            samples=samples,
+            self_check=self_check,
+        )
+
+    def _enforce(self, action: Action, state: TurnState) -> Action:
+        """Residency and reachability override any policy; unknown endpoints are the device."""
+        view = state.endpoints.get(action.endpoint)
+        if view is None:
+            return Action(endpoint=self.device, reason=f"policy chose unknown endpoint '{action.endpoint}'; the device answers")
+        if not view.allowed:
+            return Action(endpoint=self.device, reason=f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone; the device answers (policy wanted {action.endpoint})")
+        if not view.reachable:
+            return Action(endpoint=self.device, reason=f"{action.endpoint} is unreachable (link down); the device answers")
+        return action
+
+    def _outgoing(self, name: str, request: Request, action: Action) -> tuple[Request, tuple[int, ...], HistoryPlan]:
+        """The request as sent to `name`: planned history, permitted attachments only."""
+        endpoint = self.endpoints[name]
+        plan = action.history or self.history_plan
+        if name == self.device and action.history is None:
+            plan = HistoryPlan(kind="full")  # the device holds the whole conversation already
+        messages = plan_messages(tuple(self.history), request.messages, plan, self._summary)
+        zone = self.zones.get(name, "cloud")
+        chosen = range(len(request.attachments)) if action.attachments is None else action.attachments
+        sent = tuple(
+            i for i in chosen
+            if 0 <= i < len(request.attachments)
+            and _modality_ok(request.attachments[i], endpoint)
+            and self.residency.attachment_allowed(request.attachments[i], request, zone)
+        )
+        outgoing = request.model_copy(
+            update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)}
+        )
+        return outgoing, sent, plan
+
+    async def _call(self, name: str, request: Request, action: Action) -> _Call | str:
+        """Reserve the worst case, then call; a string explains why nothing came back."""
+        endpoint = self.endpoints[name]
+        outgoing, sent, plan = self._outgoing(name, request, action)
+        link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
+        try:
+            exact = endpoint.quote(outgoing)
+        except TierlinkError as exc:
+            return f"{name} cannot answer ({exc})"
+        worst = reserve(outgoing, endpoint.profile, link, exact)
+        if not self.budget.fits(worst):
+            return (f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
+                    f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})")
+        try:
+            completion = await endpoint.complete(outgoing)
+        except TierlinkError as exc:
+            return f"{name} failed: {exc}"
+        self._spend(completion.usage)
+        if completion.usage.dollars > worst.dollars + 1e-12:
+            self.stats.dollar_violations += 1
+        self.prefixes.record(name, outgoing.messages)
+        return _Call(completion, sent, plan)
+
+    def _spend(self, usage: Usage) -> None:
+        before = self.budget
+        self.budget = self.budget.spend(usage)
+        self.spent = self.spent + usage
+        if before.latency_s is not None and usage.latency.total_s > before.latency_s + 1e-9:
+            self.stats.latency_violations += 1
+
+    def _finish(self, turn: int, request: Request, action: Action, call: _Call, usage: Usage,
+                used_draft: bool = False, fallback: bool = False) -> TurnResult:
+        completion = call.completion
+        self.history.extend(request.messages)
+        self.history.append(Message(role="assistant", content=completion.text))
+        self._last_endpoint = completion.endpoint
+        self.stats.turns += 1
+        self.stats.fallbacks += int(fallback)
+        self.stats.by_endpoint[completion.endpoint] = self.stats.by_endpoint.get(completion.endpoint, 0) + 1
+        return TurnResult(
+            turn=turn,
+            answer=completion.text,
+            endpoint=completion.endpoint,
+            reason=action.reason,
+            action=action,
+            usage=usage,
+            budget_left=self.budget,
+            fallback=fallback,
+            used_draft=used_draft,
+            attachments_sent=call.sent,
+            history_plan=call.plan.label(),
+            completion=completion,
+        )
+
+    def _refuse(self, turn: int, action: Action, spent: Usage, why: str) -> TurnResult:
+        self.stats.turns += 1
+        self.stats.refusals += 1
+        return TurnResult(
+            turn=turn,
+            answer="",
+            endpoint=None,
+            reason=f"refused: nothing fits or answers ({why})",
+            action=action,
+            usage=spent,
+            budget_left=self.budget,
+            refused=True,
+        )
+
+
+def _reachable(endpoint: Endpoint) -> bool:
+    if isinstance(endpoint, LinkedEndpoint):
+        return endpoint.link.is_up(endpoint.clock.now())
+    return True
+
+
+def _modality_ok(attachment: Attachment, endpoint: Endpoint) -> bool:
+    return MODALITY_OF[attachment.kind] in endpoint.profile.modalities
+
+
+def _left(budget: Budget) -> str:
+    parts = []
+    if budget.dollars is not None:
+        parts.append(f"${budget.dollars:.5f}")
+    if budget.latency_s is not None:
+        parts.append(f"{budget.latency_s:.1f}s")
+    return ", ".join(parts) or "unlimited"
