@@ -1,1 +1,1 @@
-"""Context: token counting, what history travels with a turn, and prefix-cache accounting."""
+"""Context: what history travels with a turn, and prefix-cache accounting (token counts: core.tokens)."""

@@ -7,8 +7,8 @@ match them.
 
 from __future__ import annotations
 
-from tierlink.context.tokens import estimated_tokens_of
 from tierlink.core.messages import Message
+from tierlink.core.tokens import estimated_tokens_of
 
 
 class PrefixTracker:

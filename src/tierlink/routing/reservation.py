@@ -8,8 +8,8 @@ longer; such overruns are counted as latency violations, they cannot be prevente
 
 from __future__ import annotations
 
-from tierlink.context.tokens import estimated_tokens_of, max_tokens_of
 from tierlink.core.messages import Attachment, Request
+from tierlink.core.tokens import estimated_tokens_of, max_tokens_of
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.network.link import Link

@@ -22,8 +22,8 @@ from tierlink.core.messages import Attachment, Completion, Message, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.network.linked_endpoint import LinkedEndpoint
-from tierlink.routing.policy import Policy
 from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE
+from tierlink.routing.policy import Policy
 from tierlink.routing.reservation import reserve
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState

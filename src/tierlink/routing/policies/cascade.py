@@ -40,8 +40,8 @@ class CascadePolicy(Policy):
     async def decide(self, state: TurnState) -> Action:
         remote = pick_remote(state, self.target)
         if state.draft is None:
-            if remote == state.device:
-                return Action(endpoint=state.device, reason="cascade: no remote endpoint reachable")
+            if not state.remote_candidates():
+                return Action(endpoint=state.device, reason="cascade: no remote endpoint reachable; the device answers")
             return Action(endpoint=state.device, reason="cascade: draft first", draft=True,
                           samples=self.samples, self_check=self.self_check)
         failed: list[str] = []

@@ -30,8 +30,13 @@ class AlwaysCloud(Policy):
 
 
 def pick_remote(state: TurnState, target: str | None = None) -> str:
-    """`target` if given, else the most capable reachable remote endpoint, else the device."""
+    """`target` if given, else the most capable reachable remote endpoint; if none is reachable,
+    still the most capable remote one, so the session can say why it cannot be used."""
     if target is not None:
         return target
     remote = state.remote_candidates()
-    return remote[0].name if remote else state.device
+    if remote:
+        return remote[0].name
+    others = sorted((v for v in state.endpoints.values() if not v.is_device),
+                    key=lambda v: (-v.profile.price_out_per_mtok, v.name))
+    return others[0].name if others else state.device
