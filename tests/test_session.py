@@ -22,6 +22,7 @@ from tierlink.network.clock import VirtualClock
 from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy, make_policy, registry
+from tierlink.routing.relevance import LexicalRelevance
 from tierlink.routing.residency import Residency
 from tierlink.routing.session import Session
 from tierlink.routing.state import Action, TurnState
@@ -114,8 +115,10 @@ async def test_private_attachment_and_text_only_endpoint_filtering() -> None:
     photo = Attachment(kind="image", mime="image/jpeg", size_bytes=200_000, description="front camera")
     secret = Attachment(kind="document", mime="text/plain", size_bytes=2_000, description="medical record", private=True)
     notes = Attachment(kind="document", mime="text/plain", size_bytes=1_000, description="meeting notes")
-    s = session(make_policy("always-cloud"), cloud=SimulatedEndpoint("cloud", cloud_profile(modalities=("text", "document")), "cloud"))
-    result = await s.ask(Request(messages=(Message(role="user", content="summarise"),), attachments=(photo, secret, notes)))
+    s = session(make_policy("always-cloud"), cloud=SimulatedEndpoint("cloud", cloud_profile(modalities=("text", "document")), "cloud"),
+                scorer=LexicalRelevance())
+    ask = "summarise the meeting notes, the medical record and the front camera"
+    result = await s.ask(Request(messages=(Message(role="user", content=ask),), attachments=(photo, secret, notes)))
     assert result.endpoint == "cloud"
     assert result.attachments_sent == (2,)  # the image needs a vision model; the record is private
 

@@ -23,7 +23,9 @@ from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE
+from tierlink.routing.modality import AttachmentSelector
 from tierlink.routing.policy import Policy
+from tierlink.routing.relevance import RelevanceScorer, default_scorer
 from tierlink.routing.reservation import reserve
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState
@@ -87,6 +89,8 @@ class Session:
         history_plan: HistoryPlan | None = None,
         expected_turns: int = 5,
         summarizer: str | None = None,
+        selector: AttachmentSelector | None = None,
+        scorer: RelevanceScorer | None = None,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -100,6 +104,8 @@ class Session:
         self.history_plan = history_plan or HistoryPlan()
         self.expected_turns = expected_turns
         self.summarizer = summarizer
+        self.selector = selector or AttachmentSelector()
+        self._scorer = scorer
         self.history: list[Message] = []
         self.prefixes = PrefixTracker()
         self.stats = SessionStats()
@@ -155,6 +161,13 @@ class Session:
         if isinstance(rescue, _Call):
             return self._finish(turn, request, fallback, rescue, spent + rescue.completion.usage, fallback=True)
         return self._refuse(turn, fallback, spent, f"{result}; {rescue}")
+
+    @property
+    def scorer(self) -> RelevanceScorer:
+        """The relevance scorer, created on first use (the embedding model loads lazily)."""
+        if self._scorer is None:
+            self._scorer = default_scorer()
+        return self._scorer
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -223,13 +236,18 @@ class Session:
             plan = HistoryPlan(kind="full")  # the device holds the whole conversation already
         messages = plan_messages(tuple(self.history), request.messages, plan, self._summary)
         zone = self.zones.get(name, "cloud")
-        chosen = range(len(request.attachments)) if action.attachments is None else action.attachments
-        sent = tuple(
-            i for i in chosen
+        offered = range(len(request.attachments)) if action.attachments is None else action.attachments
+        allowed = tuple(
+            i for i in offered
             if 0 <= i < len(request.attachments)
             and _modality_ok(request.attachments[i], endpoint)
             and self.residency.attachment_allowed(request.attachments[i], request, zone)
         )
+        sent = allowed
+        if action.attachments is None and name != self.device and allowed:
+            link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
+            sent = self.selector.select(request.last_user_text, request.attachments, allowed,
+                                        endpoint.profile, link, self.scorer).chosen
         outgoing = request.model_copy(
             update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)}
         )

