@@ -59,3 +59,26 @@ def plot_selection(
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, path: Path, origin: str) -> Path:
+    """The paper's Fig. 4: quality vs latency and quality vs cost, one point per policy.
+
+    `points` holds (policy, mean latency s, mean dollars, mean quality).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
+    for name, latency, dollars, quality in points:
+        for ax, x in ((left, latency), (right, dollars)):
+            ax.scatter(x, quality, s=30)
+            ax.annotate(name, (x, quality), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    left.set_xlabel("mean latency per conversation (s)")
+    right.set_xlabel("mean cost per conversation (USD)")
+    left.set_ylabel("mean quality per turn")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

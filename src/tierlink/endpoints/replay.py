@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 from tierlink.core.errors import UnknownPrompt
 from tierlink.core.messages import Completion, Request
+from tierlink.core.tokens import estimated_tokens_of
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
@@ -21,7 +22,13 @@ class ReplayEndpoint(Endpoint):
     """Serves `model`'s recorded responses from an outcome table."""
 
     def __init__(
-        self, name: str, table: OutcomeTable, model: str, profile: EndpointProfile, node: str
+        self,
+        name: str,
+        table: OutcomeTable,
+        model: str,
+        profile: EndpointProfile,
+        node: str,
+        price_from_profile: bool = False,
     ) -> None:
         if model not in table.models:
             raise UnknownPrompt(
@@ -33,6 +40,9 @@ class ReplayEndpoint(Endpoint):
         self.model = model
         self.profile = profile
         self.node = node
+        # True: dollars = recorded tokens x this profile's prices (e.g. replaying a recorded model
+        # as if it ran on a free device, or at another provider's price), marked simulated.
+        self.price_from_profile = price_from_profile
 
     def lookup(self, request: Request) -> Outcome:
         """The record for this request, by prompt_id or else by the last user message."""
@@ -48,7 +58,7 @@ class ReplayEndpoint(Endpoint):
 
     def quote(self, request: Request) -> Usage:
         """The usage the record implies (known before the call: replay is deterministic)."""
-        return self._usage(self.lookup(request))
+        return self._usage(self.lookup(request), request)
 
     async def complete(self, request: Request) -> Completion:
         outcome = self.lookup(request)
@@ -56,14 +66,18 @@ class ReplayEndpoint(Endpoint):
             text=outcome.response or "",
             endpoint=self.name,
             model=self.model,
-            usage=self._usage(outcome),
+            usage=self._usage(outcome, request),
             origin="replay",
             finish_reason="stop",
             recorded_score=outcome.score,
         )
 
-    def _usage(self, outcome: Outcome) -> Usage:
-        """Recorded tokens and dollars; what the record lacks is predicted and marked simulated."""
+    def _usage(self, outcome: Outcome, request: Request) -> Usage:
+        """Recorded tokens and dollars; what the record lacks is predicted and marked simulated.
+
+        Conversation history sent along with the benchmark prompt was not part of the record:
+        its tokens are estimated and added (and the dollars then follow the profile's prices).
+        """
         origins: set[Origin] = {"replay"}
         input_tokens = outcome.input_tokens
         output_tokens = outcome.output_tokens
@@ -73,8 +87,10 @@ class ReplayEndpoint(Endpoint):
             output_tokens = (
                 output_tokens if output_tokens is not None else len(outcome.response or "") // 4
             )
+        history = estimated_tokens_of(request.messages[:-1]) if len(request.messages) > 1 else 0
+        input_tokens += history
         dollars = outcome.cost_usd
-        if dollars is None:
+        if dollars is None or history or self.price_from_profile:
             origins.add("simulated")
             dollars = self.profile.dollars(input_tokens, output_tokens)
         if outcome.latency_s is not None:

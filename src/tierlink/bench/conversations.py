@@ -1,0 +1,119 @@
+"""The case study (Sec. V of the paper): multi-turn conversations built from recorded outcomes.
+
+Each conversation has 2 to 5 turns drawn from several task categories: grade-school maths
+(ZeroEval GSM8K: gemma-2-2b-it on the device, gpt-4o in the cloud), knowledge questions
+(RouteLLM MMLU) and two-turn chat (both turns of MT-Bench; Mixtral-8x7B on the device side,
+GPT-4 in the cloud). Per-turn quality is **replay**. Latency and dollars are **simulated**
+from the real (or recorded-length) token counts, the endpoint profiles (a Jetson Orin Nano
+device, GPT-4o's list prices) and a link profile. Every turn offers three camera views as
+attachments; about a third of the turns need one of them (named in the question), and a turn
+answered without that view scores half: this attachment effect is **simulated**.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.loaders.routellm_mtbench import FOLLOW_UP
+from tierlink.core.messages import Attachment, Message, Request
+from tierlink.endpoints.outcome_table import OutcomeTable
+
+VIEWS = ("front", "left", "rear")
+VISUAL_SHARE = 1 / 3
+MISSING_VIEW_FACTOR = 0.5  # simulated: a visual turn answered without its view scores half
+SOURCES = (
+    # (dataset, device-side model, cloud-side model, category)
+    ("zeroeval-gsm8k", "gemma-2-2b-it", "gpt-4o-2024-08-06", "math"),
+    ("routellm-mmlu", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview", "knowledge"),
+)
+MTBENCH = ("routellm-mtbench", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview", "chat")
+
+
+class ConversationTurn(BaseModel):
+    prompt_id: str
+    text: str
+    category: str
+    view: str | None  # the camera view this turn needs, if any
+
+
+class Conversation(BaseModel):
+    conversation_id: str
+    turns: list[ConversationTurn]
+
+
+@dataclass(frozen=True)
+class CaseStudy:
+    """Conversations plus the two role tables ('device' and 'cloud' records) replay serves."""
+
+    conversations: list[Conversation]
+    table: OutcomeTable
+    sources: str
+
+
+def camera_views() -> tuple[Attachment, ...]:
+    """The three 640x480 JPEG views a robot offers every turn (~60 kB each)."""
+    return tuple(
+        Attachment(kind="image", mime="image/jpeg", size_bytes=60_000, description=f"{view} camera view")
+        for view in VIEWS
+    )
+
+
+def turn_request(turn: ConversationTurn, max_tokens: int = 512) -> Request:
+    text = turn.text if turn.view is None else f"{turn.text}\n(Look at the {turn.view} camera view.)"
+    return Request(messages=(Message(role="user", content=text),), attachments=camera_views(),
+                   prompt_id=turn.prompt_id, max_tokens=max_tokens)
+
+
+def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None) -> CaseStudy:
+    """n conversations of 2-5 turns, deterministic for a seed."""
+    rng = random.Random(seed)
+    roles: list[pd.DataFrame] = []
+    pools: dict[str, list[tuple[str, str]]] = {}
+    for key, device, cloud, category in SOURCES:
+        frame = _roles(key, device, cloud, data_root)
+        roles.append(frame)
+        pools[category] = sorted(zip(frame["prompt_id"].unique(), frame.drop_duplicates("prompt_id")["prompt"], strict=True))
+    chat = _roles(*MTBENCH[:3], data_root)
+    roles.append(chat)
+    firsts = sorted(pid for pid in chat["prompt_id"].unique() if pid.endswith("-t1"))
+    texts = dict(zip(chat["prompt_id"], chat["prompt"], strict=False))
+    conversations = []
+    for index in range(n):
+        length = rng.randint(2, 5)
+        turns: list[ConversationTurn] = []
+        while len(turns) < length:
+            category = rng.choice(["math", "knowledge", "chat"])
+            if category == "chat" and length - len(turns) >= 2:
+                first = rng.choice(firsts)
+                second = first[:-1] + "2"
+                turns.append(_turn(first, texts[first], "chat", rng))
+                turns.append(_turn(second, texts[second].split(FOLLOW_UP)[-1], "chat", rng))
+            elif category != "chat":
+                pid, text = rng.choice(pools[category])
+                turns.append(_turn(pid, text, category, rng))
+        conversations.append(Conversation(conversation_id=f"conv-{seed}-{index}", turns=turns))
+    table = OutcomeTable(pd.concat(roles, ignore_index=True))
+    where = "full sets under " + str(data_root) if data_root else "slices shipped with tierlink"
+    return CaseStudy(conversations, table, where)
+
+
+def _turn(prompt_id: str, text: str, category: str, rng: random.Random) -> ConversationTurn:
+    view = rng.choice(VIEWS) if rng.random() < VISUAL_SHARE else None
+    return ConversationTurn(prompt_id=prompt_id, text=text, category=category, view=view)
+
+
+def _roles(key: str, device: str, cloud: str, data_root: Path | None) -> pd.DataFrame:
+    """The dataset's device-side and cloud-side records, renamed to the roles 'device'/'cloud'."""
+    root = data_root / dataset_spec(key).full_dir if data_root else None
+    frame = load_dataset(key, root)
+    both = frame[frame["model"].isin([device, cloud])]
+    answered = both.groupby("prompt_id")["model"].transform("nunique") == 2
+    both = both[answered].copy()
+    both["model"] = both["model"].map({device: "device", cloud: "cloud"})
+    return both
