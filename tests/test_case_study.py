@@ -1,0 +1,85 @@
+"""The case study: conversations from recorded outcomes, policies under the paper's budgets."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tierlink.bench.case_study_run import run_policy, turn_quality
+from tierlink.bench.conversations import VIEWS, build_case_study, turn_request
+from tierlink.core import Budget
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.network.link import Link
+from tierlink.network.registry import link_profiles
+from tierlink.routing.policy import make_policy
+from tierlink.routing.relevance import LexicalRelevance
+
+
+@pytest.fixture(scope="module")
+def case():  # type: ignore[no-untyped-def]
+    return build_case_study(12, seed=1)
+
+
+def test_conversations_are_deterministic_and_well_formed(case) -> None:  # type: ignore[no-untyped-def]
+    again = build_case_study(12, seed=1)
+    assert [c.model_dump() for c in case.conversations] == [c.model_dump() for c in again.conversations]
+    assert all(2 <= len(c.turns) <= 5 for c in case.conversations)
+    categories = {t.category for c in case.conversations for t in c.turns}
+    assert categories == {"math", "knowledge", "chat"}
+    for conversation in case.conversations:
+        for first, second in zip(conversation.turns, conversation.turns[1:], strict=False):
+            if first.prompt_id.endswith("-t1"):
+                assert second.prompt_id == first.prompt_id[:-1] + "2"  # MT-Bench turns stay in order
+    assert set(case.table.models) == {"device", "cloud"}
+    request = turn_request(case.conversations[0].turns[0])
+    assert len(request.attachments) == 3 and request.attachments[0].description == "front camera view"
+
+
+async def test_policies_respect_the_dollar_budget_and_rank_sensibly(case) -> None:  # type: ignore[no-untyped-def]
+    profiles = endpoint_profiles()
+    device, cloud = profiles["jetson-orin-nano/llama3.2-1b-q4"], profiles["gpt-4o"]
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
+    budget = Budget(latency_s=30, dollars=0.05)
+    results = {}
+    for name in ("always-device", "always-cloud", "budget-pacing"):
+        results[name] = await run_policy(name, lambda n=name: make_policy(n), case, budget, link, device, cloud, LexicalRelevance())
+    assert results["always-device"].mean_dollars == 0 and results["always-device"].cloud_share == 0
+    assert results["always-cloud"].cloud_share > 0.8
+    assert results["always-cloud"].mean_quality > results["always-device"].mean_quality
+    assert all(r.dollar_over_budget == 0 and r.latency_over_budget == 0 for r in results.values())
+    tight = await run_policy("always-cloud", lambda: make_policy("always-cloud"), case,
+                             Budget(latency_s=30, dollars=0.002), link, device, cloud, LexicalRelevance())
+    assert tight.mean_dollars <= 0.002 and tight.fallbacks > 0  # the cloud stops fitting; the device takes over
+
+
+def test_missing_view_halves_the_recorded_score(case) -> None:  # type: ignore[no-untyped-def]
+    from tierlink.core import Completion, Usage
+    from tierlink.routing.session import TurnResult
+    from tierlink.routing.state import Action
+
+    turn = next(t for c in case.conversations for t in c.turns if t.view is not None)
+    completion = Completion(text="x", endpoint="cloud", model="cloud", usage=Usage(), origin="replay", recorded_score=1.0)
+    base = dict(turn=1, answer="x", endpoint="cloud", reason="r", action=Action(endpoint="cloud", reason="r"),
+                usage=Usage(), budget_left=Budget(), completion=completion)
+    seen = TurnResult(**base, attachments_sent=(VIEWS.index(turn.view),))  # type: ignore[arg-type]
+    unseen = TurnResult(**base, attachments_sent=())  # type: ignore[arg-type]
+    assert turn_quality(turn, seen) == 1.0 and turn_quality(turn, unseen) == 0.5
+
+
+def test_cli_draws_fig4_and_reports_origins(tmp_path: Path) -> None:
+    png = tmp_path / "fig4.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "tierlink.cli", "bench", "conversations", "-n", "6",
+         "--policies", "always-device,always-cloud,random,threshold,budget-pacing", "--png", str(png), "--json"],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    summaries = json.loads(result.stdout)
+    assert [s["policy"] for s in summaries] == ["always-device", "always-cloud", "random", "threshold", "budget-pacing"]
+    assert all("replay" in s["origin"] and "simulated" in s["origin"] for s in summaries)
+    assert png.read_bytes()[:4] == b"\x89PNG"
