@@ -21,25 +21,33 @@ def _tierlink(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[s
     )
 
 
-@pytest.mark.model
-def test_demo_answers_each_turn_on_both_tiers() -> None:
-    result = _tierlink("demo", "--turns", "3", "--json")
+def _demo_json(*args: str) -> tuple[list[dict], list[dict]]:
+    result = _tierlink("demo", "--json", *args)
     assert result.returncode == 0, result.stderr
-    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return lines[:-1], lines[-1]["summary"]
+
+
+@pytest.mark.model
+def test_demo_routes_each_turn_and_compares_with_fixed_policies() -> None:
+    turns, summary = _demo_json("--turns", "3")
     assert [t["turn"] for t in turns] == [1, 2, 3]
     for turn in turns:
-        device, cloud = turn["device"], turn["cloud"]
-        assert device["origin"].startswith("live") and device["usage"]["output_tokens"] > 0
-        assert "replay" in cloud["origin"] and cloud["usage"]["dollars"] > 0
-        assert cloud["usage"]["bytes_up"] > 0 and cloud["usage"]["latency"]["network_s"] > 0
-        assert turn["gold"] in "ABCDEFGHIJ"
+        assert turn["endpoint"] in {"gemma", "cloud"} and turn["reason"].startswith("cascade")
+        assert turn["gold"] in "ABCDEFGHIJ" and turn["budget_left"]["dollars"] <= 0.05
+        if turn["endpoint"] == "cloud":
+            assert turn["usage"]["dollars"] > 0 and turn["usage"]["bytes_up"] > 0
+    by_policy = {s["policy"]: s for s in summary}
+    assert set(by_policy) == {"cascade", "always-device", "always-cloud"}
+    assert by_policy["always-device"]["dollars"] == 0 and by_policy["always-device"]["device_share"] == 1
+    assert "replay" in by_policy["always-cloud"]["origin"] and "live" in by_policy["always-device"]["origin"]
 
 
 @pytest.mark.model
-def test_demo_table_shows_totals_and_origins() -> None:
+def test_demo_table_shows_decisions_and_summary() -> None:
     result = _tierlink("demo", "--turns", "2", "--seed", "3")
     assert result.returncode == 0, result.stderr
-    assert "totals" in result.stdout and "live" in result.stdout and "replay" in result.stdout
+    assert "decision" in result.stdout and "summary" in result.stdout and "always-cloud" in result.stdout
 
 
 @pytest.mark.model
@@ -51,13 +59,11 @@ def test_demo_survives_an_offline_cloud(tmp_path: Path) -> None:
         "endpoints:\n"
         "  gemma: {kind: llamacpp, node: phone, profile: rpi5/gemma3-270m-q4}\n"
         "  cloud: {kind: replay, node: cloud, outcomes: 'builtin:routerarena_mcq', model: gemini-2.0-flash-001, profile: gemini-2.0-flash}\n"
+        "policy: {name: always-cloud}\n"
     )
-    result = _tierlink("demo", "--turns", "2", "--json", "--config", str(config))
-    assert result.returncode == 0, result.stderr
-    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    turns, _ = _demo_json("--turns", "2", "--config", str(config), "--no-compare")
     assert len(turns) == 2
-    assert all(t["device"]["usage"] is not None for t in turns)
-    assert all("unreachable" in t["cloud"]["error"] for t in turns)
+    assert all(t["endpoint"] == "gemma" and "unreachable" in t["reason"] for t in turns)
 
 
 @pytest.mark.model
@@ -120,14 +126,12 @@ def test_demo_with_a_configured_openai_compatible_cloud(llama_server: str, tmp_p
         "endpoints:\n"
         "  gemma: {kind: llamacpp, node: phone, profile: rpi5/gemma3-270m-q4}\n"
         f"  server: {{kind: openai, node: cloud, base_url: '{llama_server}', model: gemma-server, profile: gpt-4o-mini}}\n"
+        "policy: {name: always-cloud}\n"
     )
-    result = _tierlink("demo", "--turns", "2", "--json", "--config", str(config), "--cloud", "server")
-    assert result.returncode == 0, result.stderr
-    turns = [json.loads(line) for line in result.stdout.splitlines()]
+    turns, summary = _demo_json("--turns", "2", "--config", str(config), "--no-compare")
     for turn in turns:
-        cloud = turn["cloud"]
-        assert cloud["endpoint"] == "server" and cloud["origin"] == "live+simulated"
-        assert cloud["usage"]["input_tokens"] > 50 and cloud["usage"]["dollars"] > 0
+        assert turn["endpoint"] == "server" and turn["usage"]["input_tokens"] > 50 and turn["usage"]["dollars"] > 0
+    assert summary[0]["origin"] == "live+simulated"
 
 
 def test_profiles_lists_registry_with_sources() -> None:

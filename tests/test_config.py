@@ -155,3 +155,16 @@ def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
 def test_missing_required_section(tmp_path: Path) -> None:
     err = _error(tmp_path, "nodes:\n  phone: {tier: device}\n")
     assert err.field == "endpoints" and "add this field" in err.fix
+
+
+def test_unknown_policy_and_bad_budget(tmp_path: Path) -> None:
+    err = _error(tmp_path, GOOD + "policy: {name: smart}\n")
+    assert err.field == "policy.name" and "cascade" in err.fix
+    err = _error(tmp_path, GOOD + "budget: {dollars: -1}\n")
+    assert err.field == "budget.dollars" and "at least 0" in err.fix
+
+
+def test_policy_and_budget_are_read(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, GOOD + "policy: {name: threshold, params: {threshold: 0.2}}\nbudget: {latency_s: 10, dollars: 0.01}\n"))
+    assert config.policy.name == "threshold" and config.policy.params == {"threshold": 0.2}
+    assert config.budget.dollars == 0.01 and config.budget.latency_s == 10

@@ -3,26 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from tierlink.cli_bench import bench_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
+from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
-from tierlink.demo import DemoTurn, TierAnswer, pick_questions, run_demo
+from tierlink.demo import BASELINES, DemoRun, DemoTurn, demo_policy, pick_questions, run_session
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
+from tierlink.routing.policy import Policy, make_policy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(bench_app, name="bench")
@@ -176,34 +179,90 @@ def demo(
     turns: Annotated[int, typer.Option(min=1, max=200, help="Number of benchmark questions.")] = 6,
     seed: Annotated[int, typer.Option(help="Which questions (deterministic).")] = 0,
     config: ConfigOption = None,
-    cloud: Annotated[str | None, typer.Option(help="Cloud endpoint name; default: first non-device one.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print turns as JSON lines.")] = False,
+    policy: Annotated[str | None, typer.Option(help="Routing policy; default: the configured one (cascade).")] = None,
+    compare: Annotated[bool, typer.Option(help="Also run always-device and always-cloud for the summary.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print turns and the summary as JSON lines.")] = False,
 ) -> None:
-    """Answer real benchmark questions with the device (live) and the cloud; compare per turn."""
+    """A live multi-turn session: a policy routes real benchmark questions between tiers."""
     console = Console(stderr=as_json)
     try:
         cfg = _config(config)
         deployment = build_deployment(cfg)
-        cloud_name = cloud or next(n for n in deployment.endpoints if n != deployment.device)
-        if cloud_name not in deployment.endpoints:
-            raise TierlinkError(f"unknown cloud endpoint '{cloud_name}'")
+        if not any(n != deployment.device for n in deployment.endpoints):
+            raise TierlinkError("the configuration has no endpoint besides the device to route to")
         questions = pick_questions(_question_table(cfg), turns, seed)
+        main_name, main_policy = demo_policy(deployment, policy)
+        runs = [(main_name, main_policy)]
+        if compare:
+            runs += [(name, make_policy(name)) for name in BASELINES if name != main_name]
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("asking both tiers", total=len(questions))
-            result = asyncio.run(
-                _demo(deployment, questions, cloud_name, lambda _: progress.advance(task))
-            )
-    except StopIteration:
-        _fail(console, TierlinkError("the configuration has no cloud endpoint besides the device"))
+            results = asyncio.run(_demo(deployment, questions, runs, progress))
     except TierlinkError as exc:
         _fail(console, exc)
     if as_json:
-        for turn in result:
+        for turn in results[0].turns:
             typer.echo(turn.model_dump_json())
+        typer.echo(json.dumps({"summary": [_summary_record(run) for run in results]}))
         return
-    console.print(_demo_table(result, deployment.device, cloud_name))
-    console.print(_totals_table(result))
+    console.print(_decision_table(results[0], deployment.config.budget))
+    console.print(_summary_table(results))
     console.print(f"[dim]{ORIGIN_LEGEND}[/]")
+
+
+async def _demo(deployment: Deployment, questions: list[Outcome], runs: list[tuple[str, Policy]],
+                progress: Progress) -> list[DemoRun]:
+    try:
+        results = []
+        for name, policy in runs:
+            task = progress.add_task(f"{name}", total=len(questions))
+            results.append(await run_session(deployment, questions, name, policy, _advancer(progress, task)))
+        return results
+    finally:
+        await deployment.aclose()
+
+
+def _advancer(progress: Progress, task: TaskID) -> Callable[[DemoTurn], None]:
+    def advance(_turn: DemoTurn) -> None:
+        progress.advance(task)
+
+    return advance
+
+
+def _decision_table(run: DemoRun, budget: Budget) -> Table:
+    table = Table(title=f"tierlink demo: policy {run.policy}, budget {budget.latency_s:g} s / ${budget.dollars:g} "
+                  "for the session", show_lines=False)
+    for column, justify in (("#", "right"), ("task", "left"), ("gold", "center"), ("decision", "left"),
+                            ("reason", "left"), ("ans", "center"), ("ok", "center"), ("latency", "right"),
+                            ("$", "right"), ("left", "right")):
+        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for t in run.turns:
+        left = t.budget_left
+        table.add_row(
+            str(t.turn), t.task[:18], t.gold, ("[red]refused[/]" if t.refused else (t.endpoint or "-")) + (" (fallback)" if t.fallback else ""),
+            t.reason[:60], t.choice or "?", "[green]✓[/]" if t.correct else "[red]✗[/]",
+            f"{t.usage.latency.total_s:.2f}s", f"{t.usage.dollars:.6f}",
+            f"{left.latency_s:.1f}s ${left.dollars:.5f}" if left.latency_s is not None and left.dollars is not None else "-",
+        )
+    return table
+
+
+def _summary_record(run: DemoRun) -> dict[str, object]:
+    total = run.total
+    return {"policy": run.policy, "correct": run.correct, "turns": len(run.turns),
+            "latency_s": total.latency.total_s, "dollars": total.dollars, "origin": total.origin_label,
+            "refused": sum(t.refused for t in run.turns), "device_share": run.share(run.device)}
+
+
+def _summary_table(runs: list[DemoRun]) -> Table:
+    table = Table(title="summary (same questions)")
+    for column in ("policy", "correct", "latency s", "dollars", "bytes up/down", "refused", "origin"):
+        table.add_column(column, justify="right")
+    for run in runs:
+        total = run.total
+        table.add_row(run.policy, f"{run.correct}/{len(run.turns)}", f"{total.latency.total_s:.2f}",
+                      f"{total.dollars:.6f}", f"{total.bytes_up}/{total.bytes_down}",
+                      str(sum(t.refused for t in run.turns)), total.origin_label)
+    return table
 
 
 def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
@@ -212,62 +271,6 @@ def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
         if isinstance(spec, ReplayConfig):
             return OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
     return OutcomeTable.from_path(outcome_path("builtin:routerarena_mcq", "demo"))
-
-
-async def _demo(
-    deployment: Deployment,
-    questions: list[Outcome],
-    cloud: str,
-    on_turn: Callable[[DemoTurn], None],
-) -> list[DemoTurn]:
-    try:
-        return await run_demo(deployment, questions, cloud, on_turn)
-    finally:
-        await deployment.aclose()
-
-
-def _demo_table(turns: list[DemoTurn], device: str, cloud: str) -> Table:
-    table = Table(title=f"tierlink demo: {len(turns)} benchmark questions, each asked of both tiers")
-    for column, justify in (("#", "right"), ("task", "left"), ("gold", "center")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    table.add_column(f"device: {device}\nans ok  latency  tokens in/out", justify="right")
-    table.add_column(f"cloud: {cloud}\nans ok  latency  dollars", justify="right")
-    for turn in turns:
-        table.add_row(
-            str(turn.turn), turn.task[:22], turn.gold, _cell(turn.device, False), _cell(turn.cloud, True)
-        )
-    return table
-
-
-def _cell(answer: TierAnswer, money: bool) -> str:
-    if answer.usage is None:
-        return f"[red]{(answer.error or 'error')[:40]}[/]"
-    u = answer.usage
-    mark = "[green]✓[/]" if answer.correct else "[red]✗[/]"
-    tail = f"${u.dollars:.6f}" if money else f"{u.input_tokens}/{u.output_tokens}"
-    return f"{answer.choice or '?'}  {mark}  {u.latency.total_s:6.2f}s  {tail}"
-
-
-def _totals_table(turns: list[DemoTurn]) -> Table:
-    table = Table(title="totals")
-    for column in ("tier", "endpoint", "correct", "latency s", "network s", "tokens in/out", "bytes up/down", "dollars", "joules"):
-        table.add_column(column, justify="right")
-    table.add_column("origin", min_width=15)
-    for tier in ("device", "cloud"):
-        answers: list[TierAnswer] = [getattr(t, tier) for t in turns]
-        answered = [a.usage for a in answers if a.usage is not None]
-        correct = sum(1 for a in answers if a.correct)
-        if not answered:
-            table.add_row(tier, answers[0].endpoint, f"0/{len(answers)}", *["-"] * 7)
-            continue
-        total = sum(answered[1:], answered[0])
-        table.add_row(
-            tier, answers[0].endpoint, f"{correct}/{len(answers)}", f"{total.latency.total_s:.2f}",
-            f"{total.latency.network_s:.2f}", f"{total.input_tokens}/{total.output_tokens}",
-            f"{total.bytes_up}/{total.bytes_down}", f"{total.dollars:.6f}", f"{total.joules:.1f}",
-            total.origin_label,
-        )
-    return table
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""The demo: a short session of real benchmark questions, each answered by both tiers.
+"""The demo: a live multi-turn session on real benchmark questions, a policy deciding each turn.
 
-Every turn goes to the embedded device model (live) and to the cloud endpoint (a replay of a
-recorded real model by default, or a configured OpenAI-compatible server). Routing policies
-(a later issue) replace this fixed both-tiers choice.
+The device is the embedded Gemma (live); the cloud is a replay of a recorded real model (or a
+configured OpenAI-compatible endpoint). The configured policy (cascade by default) decides each
+turn under the configured budget; the same questions then run under always-device and
+always-cloud for comparison.
 """
 
 from __future__ import annotations
@@ -14,32 +15,50 @@ from pydantic import BaseModel
 
 from tierlink.bench.grading import extract_choice, grade_choice
 from tierlink.config.build import Deployment
-from tierlink.core.errors import LinkDown, TierlinkError
+from tierlink.context.history import HistoryPlan
+from tierlink.core.budget import Budget
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
+from tierlink.routing.policy import Policy, make_policy
+from tierlink.routing.session import Session
 
 DEVICE_MAX_TOKENS = 24
-
-
-class TierAnswer(BaseModel):
-    """One tier's answer to one turn, or why it could not answer."""
-
-    endpoint: str
-    choice: str | None = None
-    correct: bool | None = None
-    usage: Usage | None = None
-    error: str | None = None
-    origin: str = "none"
+BASELINES = ("always-device", "always-cloud")
 
 
 class DemoTurn(BaseModel):
+    """One turn: the decision, why, the answer, whether it was right, and what it cost."""
+
     turn: int
     prompt_id: str
     task: str
     gold: str
-    device: TierAnswer
-    cloud: TierAnswer
+    endpoint: str | None
+    reason: str
+    choice: str | None
+    correct: bool
+    usage: Usage
+    budget_left: Budget
+    refused: bool
+    fallback: bool
+
+
+class DemoRun(BaseModel):
+    policy: str
+    device: str
+    turns: list[DemoTurn]
+
+    @property
+    def total(self) -> Usage:
+        return sum((t.usage for t in self.turns), Usage())
+
+    @property
+    def correct(self) -> int:
+        return sum(t.correct for t in self.turns)
+
+    def share(self, endpoint: str) -> float:
+        return sum(t.endpoint == endpoint for t in self.turns) / max(1, len(self.turns))
 
 
 def pick_questions(table: OutcomeTable, n: int, seed: int) -> list[Outcome]:
@@ -51,55 +70,57 @@ def pick_questions(table: OutcomeTable, n: int, seed: int) -> list[Outcome]:
     return [rows[pid] for pid in ids[:n]]
 
 
-async def run_demo(
+def demo_policy(deployment: Deployment, name: str | None = None) -> tuple[str, Policy]:
+    """The configured policy (or `name`), with the device as router for llm-router."""
+    config = deployment.config.policy
+    chosen = name or config.name
+    params: dict[str, object] = dict(config.params) if chosen == config.name else {}
+    if chosen == "llm-router":
+        params.setdefault("router", deployment.endpoints[deployment.device])
+    return chosen, make_policy(chosen, **params)
+
+
+async def run_session(
     deployment: Deployment,
     questions: list[Outcome],
-    cloud: str,
+    policy_name: str,
+    policy: Policy,
     on_turn: Callable[[DemoTurn], None] | None = None,
-) -> list[DemoTurn]:
-    """Ask every question of the device and of `cloud`; a failing tier never loses the turn."""
-    turns: list[DemoTurn] = []
-    for index, question in enumerate(questions, start=1):
+) -> DemoRun:
+    """One session over the questions (independent questions: no history travels)."""
+    session = Session.from_deployment(
+        deployment, policy, deployment.config.budget, expected_turns=len(questions),
+        history_plan=HistoryPlan(kind="none"), device_history=HistoryPlan(kind="none"),
+    )
+    turns = []
+    for question in questions:
+        request = Request.of(question.prompt, prompt_id=question.prompt_id, max_tokens=DEVICE_MAX_TOKENS)
+        result = await session.ask(request)
         gold = question.gold or ""
-        device = await _ask(deployment, deployment.device, question, index, DEVICE_MAX_TOKENS, gold)
-        remote = await _ask(deployment, cloud, question, index, 256, gold)
         turn = DemoTurn(
-            turn=index,
+            turn=result.turn,
             prompt_id=question.prompt_id,
             task=question.task,
             gold=gold,
-            device=device,
-            cloud=remote,
+            endpoint=result.endpoint,
+            reason=result.reason,
+            choice=extract_choice(result.answer) if not result.refused else None,
+            correct=_correct(result.completion, gold),
+            usage=result.usage,
+            budget_left=result.budget_left,
+            refused=result.refused,
+            fallback=result.fallback,
         )
         turns.append(turn)
         if on_turn is not None:
             on_turn(turn)
-    return turns
+    return DemoRun(policy=policy_name, device=deployment.device, turns=turns)
 
 
-async def _ask(
-    deployment: Deployment, name: str, question: Outcome, turn: int, max_tokens: int, gold: str
-) -> TierAnswer:
-    endpoint = deployment.endpoints[name]
-    request = Request.of(
-        question.prompt, prompt_id=question.prompt_id, max_tokens=max_tokens, turn=turn
-    )
-    try:
-        completion = await endpoint.complete(request)
-    except TierlinkError as exc:
-        prefix = "unreachable: " if isinstance(exc, LinkDown) else ""
-        return TierAnswer(endpoint=name, error=f"{prefix}{exc}")
-    return TierAnswer(
-        endpoint=name,
-        choice=extract_choice(completion.text),
-        correct=_correct(completion, gold),
-        usage=completion.usage,
-        origin=completion.usage.origin_label,
-    )
-
-
-def _correct(completion: Completion, gold: str) -> bool:
+def _correct(completion: Completion | None, gold: str) -> bool:
     """The recorded grade for replayed answers; our own grading for live ones."""
+    if completion is None:
+        return False
     if completion.recorded_score is not None:
         return completion.recorded_score >= 0.5
     return bool(grade_choice(completion.text, gold))

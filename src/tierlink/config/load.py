@@ -88,6 +88,11 @@ def check_config(config: TierlinkConfig) -> None:
                 )
         if isinstance(endpoint, ReplayConfig):
             outcome_path(endpoint.outcomes, f"endpoints.{name}.outcomes")
+    from tierlink.routing.policy import registry  # routing depends on config, not the reverse
+
+    if config.policy.name not in registry():
+        raise ConfigError("policy.name", f"unknown policy '{config.policy.name}'",
+                          f"use one of: {', '.join(sorted(registry()))}")
     device = device_endpoint(config)
     device_node = config.endpoints[device].node
     for name, endpoint in config.endpoints.items():

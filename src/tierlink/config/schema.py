@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile, Tier
 from tierlink.network.availability import Outage
 
@@ -75,6 +76,13 @@ EndpointConfig = Annotated[
 ]
 
 
+class PolicyConfig(_Strict):
+    """Which routing policy decides each turn, and its parameters."""
+
+    name: str = "cascade"
+    params: dict[str, float | int | str | bool | None] = {}
+
+
 class TierlinkConfig(_Strict):
     """A whole deployment: where models run, how nodes connect, which endpoint is 'the device'."""
 
@@ -83,3 +91,5 @@ class TierlinkConfig(_Strict):
     endpoints: dict[str, EndpointConfig]
     device: str | None = Field(None, description="Endpoint the user talks to; default: first device-tier one.")
     mode: Literal["live", "simulated"] = "live"
+    policy: PolicyConfig = PolicyConfig(params={"min_logprob": -0.35})
+    budget: Budget = Budget(latency_s=30.0, dollars=0.05)

@@ -91,6 +91,7 @@ class Session:
         summarizer: str | None = None,
         selector: AttachmentSelector | None = None,
         scorer: RelevanceScorer | None = None,
+        device_history: HistoryPlan | None = None,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -102,6 +103,7 @@ class Session:
         self.zones = dict(zones or {n: e.profile.privacy_zone for n, e in endpoints.items()})
         self.residency = residency or Residency()
         self.history_plan = history_plan or HistoryPlan()
+        self.device_history = device_history or HistoryPlan(kind="full")  # it holds it all already
         self.expected_turns = expected_turns
         self.summarizer = summarizer
         self.selector = selector or AttachmentSelector()
@@ -233,7 +235,7 @@ class Session:
         endpoint = self.endpoints[name]
         plan = action.history or self.history_plan
         if name == self.device and action.history is None:
-            plan = HistoryPlan(kind="full")  # the device holds the whole conversation already
+            plan = self.device_history
         messages = plan_messages(tuple(self.history), request.messages, plan, self._summary)
         zone = self.zones.get(name, "cloud")
         offered = range(len(request.attachments)) if action.attachments is None else action.attachments
