@@ -229,3 +229,39 @@ async def test_dollar_budget_is_never_exceeded(price_in: float, price_out: float
 
 def test_completion_type_is_exported() -> None:
     assert Completion.model_fields["origin"]
+
+
+class _Recording(SimulatedEndpoint):
+    """A simulated cloud that remembers what it was sent."""
+
+    def __init__(self, *args: object, **kw: object) -> None:
+        super().__init__(*args, **kw)  # type: ignore[arg-type]
+        self.seen: list[Request] = []
+
+    async def complete(self, request: Request) -> Completion:
+        self.seen.append(request)
+        return await super().complete(request)
+
+
+async def test_summary_plan_has_the_device_summarise_older_turns() -> None:
+    cloud = _Recording("cloud", cloud_profile(), "cloud", output_tokens=10)
+    s = session(make_policy("always-cloud"), cloud=cloud, history_plan=HistoryPlan(kind="summary", k=1))
+    for i in range(3):
+        await s.ask(Request.of(f"question {i} about the trip to Lisbon", max_tokens=10))
+    last = cloud.seen[-1].messages
+    assert last[0].role == "system" and last[0].content.startswith("Summary of the earlier conversation:")
+    assert [m.content for m in last if m.role == "user"][-2:] == ["question 1 about the trip to Lisbon", "question 2 about the trip to Lisbon"]
+    result_usage = s.spent
+    assert result_usage.output_tokens > 3 * 10  # the device's summary tokens are charged too
+
+
+async def test_prefix_the_cloud_already_holds_is_charged_at_the_cached_price() -> None:
+    cached_profile = cloud_profile().model_copy(update={"price_cached_in_per_mtok": 0.25})
+    plain = session(make_policy("always-cloud"), cloud=SimulatedEndpoint("cloud", cloud_profile(), "cloud", output_tokens=5))
+    cached = session(make_policy("always-cloud"), cloud=SimulatedEndpoint("cloud", cached_profile, "cloud", output_tokens=5))
+    long_context = "background " * 300
+    for s in (plain, cached):
+        await s.ask(Request.of(long_context, max_tokens=5))
+        second = await s.ask(Request.of("and now?", max_tokens=5))
+    assert second.usage.cached_tokens > 500
+    assert cached.spent.dollars < plain.spent.dollars

@@ -40,6 +40,11 @@ class _Call:
     completion: Completion
     sent: tuple[int, ...]
     plan: HistoryPlan
+    overhead: Usage = Usage()  # device work done to prepare the call (a handoff summary)
+
+    @property
+    def usage(self) -> Usage:
+        return self.completion.usage + self.overhead
 
 
 class TurnResult(BaseModel):
@@ -88,7 +93,6 @@ class Session:
         residency: Residency | None = None,
         history_plan: HistoryPlan | None = None,
         expected_turns: int = 5,
-        summarizer: str | None = None,
         selector: AttachmentSelector | None = None,
         scorer: RelevanceScorer | None = None,
         device_history: HistoryPlan | None = None,
@@ -105,7 +109,6 @@ class Session:
         self.history_plan = history_plan or HistoryPlan()
         self.device_history = device_history or HistoryPlan(kind="full")  # it holds it all already
         self.expected_turns = expected_turns
-        self.summarizer = summarizer
         self.selector = selector or AttachmentSelector()
         self._scorer = scorer
         self.history: list[Message] = []
@@ -138,7 +141,7 @@ class Session:
             if isinstance(attempt, _Call):
                 draft = attempt
                 evidence = await self._evidence(request, action, attempt.completion)
-                spent = spent + attempt.completion.usage + sum((e.usage for e in evidence), Usage())
+                spent = spent + attempt.usage + sum((e.usage for e in evidence), Usage())
                 samples = tuple(e for e in evidence if e.endpoint != "self-check")
                 checks = [e for e in evidence if e.endpoint == "self-check"]
                 state = self._state(turn, request, draft=attempt.completion, samples=samples,
@@ -150,7 +153,7 @@ class Session:
             return self._finish(turn, request, action, draft, spent, used_draft=True)
         result = await self._call(action.endpoint, request, action)
         if isinstance(result, _Call):
-            return self._finish(turn, request, action, result, spent + result.completion.usage)
+            return self._finish(turn, request, action, result, spent + result.usage)
         if action.endpoint == self.device:
             return self._refuse(turn, action, spent, result)
         # the chosen endpoint failed or did not fit: fall back to the device; never lose the turn
@@ -161,7 +164,7 @@ class Session:
         fallback = Action(endpoint=self.device, reason=f"{action.reason}; {result}; the device answers")
         rescue = await self._call(self.device, request, fallback)
         if isinstance(rescue, _Call):
-            return self._finish(turn, request, fallback, rescue, spent + rescue.completion.usage, fallback=True)
+            return self._finish(turn, request, fallback, rescue, spent + rescue.usage, fallback=True)
         return self._refuse(turn, fallback, spent, f"{result}; {rescue}")
 
     @property
@@ -258,6 +261,8 @@ class Session:
     async def _call(self, name: str, request: Request, action: Action) -> _Call | str:
         """Reserve the worst case, then call; a string explains why nothing came back."""
         endpoint = self.endpoints[name]
+        plan = action.history or self.history_plan
+        overhead = await self._summarise(plan) if name != self.device and plan.kind == "summary" else Usage()
         outgoing, sent, plan = self._outgoing(name, request, action)
         link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
         try:
@@ -272,11 +277,45 @@ class Session:
             completion = await endpoint.complete(outgoing)
         except TierlinkError as exc:
             return f"{name} failed: {exc}"
+        completion = self._with_prefix_cache(name, outgoing, completion)
         self._spend(completion.usage)
         if completion.usage.dollars > worst.dollars + 1e-12:
             self.stats.dollar_violations += 1
         self.prefixes.record(name, outgoing.messages)
-        return _Call(completion, sent, plan)
+        return _Call(completion, sent, plan, overhead)
+
+    def _with_prefix_cache(self, name: str, outgoing: Request, completion: Completion) -> Completion:
+        """Charge a prefix this endpoint already holds at its cached price, for endpoints whose
+        numbers are not live (a live server reports its own cached tokens)."""
+        profile = self.endpoints[name].profile
+        usage = completion.usage
+        if completion.origin == "live" or usage.cached_tokens or not profile.supports_prompt_cache:
+            return completion
+        cached = min(self.prefixes.cached_tokens(name, outgoing.messages), usage.input_tokens)
+        if not cached:
+            return completion
+        discounted = usage.model_copy(update={
+            "cached_tokens": cached,
+            "dollars": min(usage.dollars, profile.dollars(usage.input_tokens, usage.output_tokens, cached)),
+            "origins": usage.origins | {"simulated"},
+        })
+        return completion.model_copy(update={"usage": discounted})
+
+    async def _summarise(self, plan: HistoryPlan) -> Usage:
+        """Have the device write (or refresh) a short summary of the turns older than the last k;
+        returns what writing it cost (already charged to the budget)."""
+        turns = [m for m in self.history if m.role != "system"]
+        older = turns[: max(0, len(turns) - 2 * plan.k)]
+        if not older:
+            return Usage()
+        transcript = "\n".join(f"{m.role}: {m.content[:500]}" for m in older[-12:])
+        prompt = f"Summarise this conversation in two sentences.\n\n{transcript}"
+        action = Action(endpoint=self.device, reason="summary for the handoff", history=HistoryPlan(kind="none"))
+        call = await self._call(self.device, Request.of(prompt, max_tokens=96), action)
+        if not isinstance(call, _Call):
+            return Usage()
+        self._summary = call.completion.text
+        return call.usage
 
     def _spend(self, usage: Usage) -> None:
         before = self.budget
