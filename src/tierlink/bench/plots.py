@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless: no display on servers and CI
 
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from tierlink.bench.curve import RoutingCurve  # noqa: E402
 
@@ -30,11 +31,7 @@ def plot_curves(
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
-    fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path, origin)
 
 
 def plot_selection(
@@ -54,11 +51,7 @@ def plot_selection(
     ax.set_ylabel("mean quality")
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
-    fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path, origin)
 
 
 def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, path: Path, origin: str) -> Path:
@@ -77,6 +70,11 @@ def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, pa
     for ax in (left, right):
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
+    return _save(fig, path, origin)
+
+
+def _save(fig: Figure, path: Path, origin: str) -> Path:
+    """Every figure states where its numbers come from, then is written and released."""
     fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
     fig.tight_layout()
     fig.savefig(path)
