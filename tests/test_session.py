@@ -265,3 +265,21 @@ async def test_prefix_the_cloud_already_holds_is_charged_at_the_cached_price() -
         second = await s.ask(Request.of("and now?", max_tokens=5))
     assert second.usage.cached_tokens > 500
     assert cached.spent.dollars < plain.spent.dollars
+
+
+async def test_n_endpoints_pacing_picks_the_most_capable_that_fits() -> None:
+    clock = VirtualClock()
+    edge_profile = cloud_profile(price_in=0.2, price_out=0.6).model_copy(update={"name": "edge", "tier": "edge"})
+    endpoints = {
+        "device": SimulatedEndpoint("device", DEVICE, "phone", output_tokens=20),
+        "edge": LinkedEndpoint(SimulatedEndpoint("edge", edge_profile, "edge", output_tokens=50), link(), clock),
+        "cloud": LinkedEndpoint(SimulatedEndpoint("cloud", cloud_profile(), "cloud", output_tokens=50), link(), clock),
+    }
+    # a per-turn share of $0.0005: the cloud's worst case (~$0.0051 for 500 tokens) does not fit, the edge's does
+    s = Session(endpoints, "device", make_policy("budget-pacing"), Budget(dollars=0.002), expected_turns=4,
+                zones={"device": "device", "edge": "edge", "cloud": "cloud"})
+    result = await s.ask(Request.of("plan my week", max_tokens=500))
+    assert result.endpoint == "edge" and "edge fits" in result.reason
+    generous = Session(endpoints, "device", make_policy("budget-pacing"), Budget(dollars=1.0), expected_turns=4,
+                       zones={"device": "device", "edge": "edge", "cloud": "cloud"})
+    assert (await generous.ask(Request.of("plan my week", max_tokens=500))).endpoint == "cloud"
