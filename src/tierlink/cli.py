@@ -14,6 +14,7 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from tierlink.cli_bench import bench_app
+from tierlink.cli_route import route_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
@@ -29,6 +30,7 @@ from tierlink.routing.policy import Policy, make_policy
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(bench_app, name="bench")
+app.add_typer(route_app, name="route")
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
 ]

@@ -1,1 +1,1 @@
-"""learn — built by a later issue; see ../shared/DESIGN.md."""
+"""Learning to collaborate: trained routers from recorded outcomes, calibration, the `learned` policy."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tierlink.routing.policies.budget_pacing import BudgetPacingPolicy
 from tierlink.routing.policies.cascade import CascadePolicy
 from tierlink.routing.policies.fixed import AlwaysCloud, AlwaysDevice
+from tierlink.routing.policies.learned import LearnedPolicy
 from tierlink.routing.policies.llm_router import LLMRouterPolicy
 from tierlink.routing.policies.random_choice import RandomPolicy
 from tierlink.routing.policies.threshold import ThresholdPolicy
@@ -12,5 +13,6 @@ from tierlink.routing.policy import Policy
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
-    for cls in (AlwaysDevice, AlwaysCloud, RandomPolicy, ThresholdPolicy, CascadePolicy, LLMRouterPolicy, BudgetPacingPolicy)
+    for cls in (AlwaysDevice, AlwaysCloud, RandomPolicy, ThresholdPolicy, CascadePolicy, LLMRouterPolicy,
+                BudgetPacingPolicy, LearnedPolicy)
 }

@@ -1,0 +1,162 @@
+"""`tierlink route ...`: train routers on recorded outcomes, score prompts, calibrate thresholds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.evaluate import prepare
+from tierlink.bench.pair import ModelPair
+from tierlink.bench.scores import write_scores
+from tierlink.core.errors import DataError, TierlinkError
+from tierlink.learn.calibrate import achieved, calibrate, parse_target
+from tierlink.learn.data import Prompts
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.routers import ROUTERS
+from tierlink.learn.routers.base import META_FILE, load_router
+from tierlink.learn.train import score_prompts, train_router
+
+route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
+DataRoot = Annotated[Path | None, typer.Option(help="Folder with the full datasets; default: shipped slices.")]
+
+
+def _fail(exc: TierlinkError) -> None:
+    Console().print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=2)
+
+
+def _training_table(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
+                    seed: int, source_split: bool) -> tuple[pd.DataFrame, str, str]:
+    """A file is all training data; a dataset key contributes its (leak-free) train split."""
+    path = Path(outcomes)
+    if path.suffix:
+        if weak is None or strong is None:
+            raise DataError(outcomes, "--weak and --strong are needed for an outcome table file", "name both models")
+        return load_dataset(outcomes), weak, strong
+    spec = dataset_spec(outcomes)
+    frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+    weak, strong = weak or spec.weak, strong or spec.strong
+    return prepare(outcomes, frame, weak, strong, 0.3, seed, source_split).train, weak, strong
+
+
+class _Bar:
+    """Adapts train_router's (stage, done, total) reports to a rich progress bar."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+
+@route_app.command()
+def train(
+    outcomes: Annotated[str, typer.Option("--outcomes", "-o", help="Outcome table file (all of it trains) or a dataset key (its train split).")],
+    router: Annotated[str, typer.Option(help=f"best (cross-validated) or one of: {', '.join(ROUTERS)}.")],
+    out: Annotated[Path, typer.Option(help="Directory to save the trained router in.")],
+    weak: Annotated[str | None, typer.Option()] = None,
+    strong: Annotated[str | None, typer.Option()] = None,
+    data_root: DataRoot = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+) -> None:
+    """Train a router (higher score = more benefit from the strong model) and save it."""
+    console = Console()
+    try:
+        frame, weak, strong = _training_table(outcomes, data_root, weak, strong, seed, source_split)
+        with Progress(console=console, transient=True) as progress:
+            meta = train_router(frame, weak, strong, router, out, progress=_Bar(progress), seed=seed)
+    except TierlinkError as exc:
+        _fail(exc)
+    if meta.cv_apgr:
+        table = Table(title="cross-validated APGR on the training table (3 folds)")
+        table.add_column("router")
+        table.add_column("APGR", justify="right")
+        for name, value in sorted(meta.cv_apgr.items(), key=lambda kv: -kv[1]):
+            table.add_row(name + (" (chosen)" if name == meta.router else ""), f"{value:.3f}")
+        console.print(table)
+    console.print(f"trained [bold]{meta.router}[/] on {meta.train_prompts} prompts ({weak} → {strong}); saved to {out}")
+
+
+@route_app.command()
+def score(
+    model: Annotated[Path, typer.Option(help="A directory written by `tierlink route train`.")],
+    out: Annotated[Path, typer.Option(help="Where to write prompt_id,score.")],
+    prompts: Annotated[Path | None, typer.Option(help="CSV with prompt_id,prompt[,task].")] = None,
+    outcomes: Annotated[str | None, typer.Option("--outcomes", "-o", help="Or: a dataset key, to score its test split.")] = None,
+    data_root: DataRoot = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+) -> None:
+    """Score prompts with a trained router (the contract's second half)."""
+    console = Console()
+    try:
+        batch = _prompts(model, prompts, outcomes, data_root, seed, source_split)
+        with console.status(f"scoring {len(batch)} prompts"):
+            values = score_prompts(model, batch)
+        write_scores(batch.prompt_ids, values, out)
+    except TierlinkError as exc:
+        _fail(exc)
+    console.print(f"wrote {len(batch)} scores to {out}")
+
+
+def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root: Path | None,
+             seed: int, source_split: bool) -> Prompts:
+    if prompts is not None:
+        if not prompts.is_file():
+            raise DataError(str(prompts), "prompts file does not exist", "give a CSV with prompt_id,prompt[,task]")
+        return Prompts.from_frame(pd.read_csv(prompts, dtype={"prompt_id": str}))
+    if outcomes is None:
+        raise DataError("score", "nothing to score", "give --prompts FILE or --outcomes KEY")
+    _, meta = load_router(model)
+    spec = dataset_spec(outcomes)
+    frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+    pair = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split).pair
+    return Prompts(pair.prompt_ids, pair.prompts.tolist(), pair.tasks.tolist())
+
+
+@route_app.command("calibrate")
+def calibrate_command(
+    model: Annotated[Path, typer.Option(help="A directory written by `tierlink route train`.")],
+    outcomes: Annotated[str, typer.Option("--outcomes", "-o", help="Dataset key: threshold set on its train split, checked on its test split.")],
+    target: Annotated[str, typer.Option(help="share:0.3 (strong-call share), dollars:0.002 (per query) or pgr:0.8.")],
+    data_root: DataRoot = None,
+    seed: Annotated[int, typer.Option()] = 0,
+    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Set the router's threshold for a target on held-in data; report the miss on test data."""
+    console = Console()
+    try:
+        kind, value = parse_target(target)
+        router, meta = load_router(model)
+        spec = dataset_spec(outcomes)
+        frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+        prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
+        held_in = ModelPair.from_outcomes(prepared.train, meta.weak, meta.strong)
+        cache = EmbeddingCache()
+        held_scores = router.score(Prompts(held_in.prompt_ids, held_in.prompts.tolist(), held_in.tasks.tolist()), cache)
+        result = calibrate(kind, value, held_in, held_scores)
+        test = prepared.pair
+        test_scores = router.score(Prompts(test.prompt_ids, test.prompts.tolist(), test.tasks.tolist()), cache)
+        result = result.model_copy(update={"test": achieved(kind, test, test_scores, result.threshold)})
+        meta = meta.model_copy(update={"threshold": result.threshold, "threshold_target": target})
+        (model / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    except TierlinkError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump() | {"miss": result.miss}))
+        return
+    console.print(f"target {target}: threshold {result.threshold:.4f}; held-in {result.held_in:.4f}, "
+                  f"test {result.test:.4f} (miss {result.miss:+.4f}); saved in {model / META_FILE}")

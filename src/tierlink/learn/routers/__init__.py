@@ -1,0 +1,13 @@
+"""Trained routers by name."""
+
+from __future__ import annotations
+
+from tierlink.learn.routers.base import Router
+from tierlink.learn.routers.classifiers import KNNRouter, LogRegRouter, MLPRouter, TfidfLogReg
+from tierlink.learn.routers.hybrid_llm import HybridLLMRouter
+from tierlink.learn.routers.matrix_factorization import MatrixFactorizationRouter
+
+ROUTERS: dict[str, type[Router]] = {
+    cls.name: cls
+    for cls in (TfidfLogReg, LogRegRouter, MLPRouter, KNNRouter, MatrixFactorizationRouter, HybridLLMRouter)
+}

@@ -1,0 +1,91 @@
+"""Train a router on recorded outcomes (optionally choosing the best by cross-validation), and
+score prompts with a saved one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sklearn.model_selection import KFold
+
+from tierlink import __version__
+from tierlink.bench.curve import routing_curve
+from tierlink.bench.metrics import apgr
+from tierlink.bench.pair import ModelPair
+from tierlink.core.errors import DataError
+from tierlink.learn.data import PairData, Prompts
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.routers import ROUTERS
+from tierlink.learn.routers.base import Router, RouterMeta, load_router
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def make_router(name: str) -> Router:
+    if name not in ROUTERS:
+        raise DataError(f"router '{name}'", "unknown router", f"use one of: best, {', '.join(ROUTERS)}")
+    return ROUTERS[name]()
+
+
+def apgr_of(data: PairData, scores: npt.NDArray[np.float64]) -> float:
+    """APGR of `scores` on the prompts of `data` (exact curve, normalised cost)."""
+    n = len(data.prompts)
+    pair = ModelPair(
+        weak=data.weak, strong=data.strong, prompt_ids=data.prompts.prompt_ids,
+        prompts=np.asarray(data.prompts.texts), tasks=np.asarray([t or "" for t in data.prompts.tasks]),
+        weak_score=data.weak_score, strong_score=data.strong_score,
+        weak_cost=np.zeros(n), strong_cost=np.ones(n), cost_unit="strong calls",
+    )
+    return apgr(routing_curve(pair, scores))
+
+
+def cross_validate(name: str, data: PairData, cache: EmbeddingCache, folds: int = 3, seed: int = 0) -> float:
+    """Mean held-out APGR of router `name` over k folds of the training prompts."""
+    results = []
+    for train_index, test_index in KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(data.prompts))):
+        router = make_router(name).fit(data.subset(train_index), cache)
+        held_out = data.subset(test_index)
+        results.append(apgr_of(held_out, router.score(held_out.prompts, cache)))
+    return float(np.mean(results))
+
+
+def train_router(
+    frame: pd.DataFrame, weak: str, strong: str, name: str, out: Path,
+    cache: EmbeddingCache | None = None, progress: Progress | None = None, folds: int = 3, seed: int = 0,
+) -> RouterMeta:
+    """Fit router `name` (or the cross-validated `best`) on every prompt of `frame`; save it to `out`."""
+    cache = cache or EmbeddingCache()
+    data = PairData.from_outcomes(frame, weak, strong)
+    report = progress or (lambda stage, done, total: None)
+    total = len(data.prompts)
+    report("embedding prompts", 0, total)
+    done = 0
+
+    def embedded(n: int) -> None:
+        nonlocal done
+        done += n
+        report("embedding prompts", done, total)
+
+    cache.embed(data.prompts.texts, progress=embedded)
+    scores: dict[str, float] = {}
+    chosen = name
+    if name == "best":
+        for index, candidate in enumerate(ROUTERS):
+            report(f"cross-validating {candidate}", index, len(ROUTERS))
+            scores[candidate] = cross_validate(candidate, data, cache, folds, seed)
+        chosen = max(scores, key=lambda k: scores[k])
+    report(f"fitting {chosen}", 0, 1)
+    router = make_router(chosen).fit(data, cache)
+    meta = RouterMeta(router=chosen, weak=weak, strong=strong, train_prompts=total, features=router.features,
+                      tierlink_version=__version__, cv_apgr=scores)
+    router.save(out, meta)
+    report(f"fitting {chosen}", 1, 1)
+    return meta
+
+
+def score_prompts(model_dir: Path, prompts: Prompts, cache: EmbeddingCache | None = None) -> npt.NDArray[np.float64]:
+    router, _ = load_router(model_dir)
+    return router.score(prompts, cache or EmbeddingCache())

@@ -1,0 +1,38 @@
+"""The `learned` policy: a router trained by `tierlink route train`, served in the session.
+
+The router scores the turn's question; at or above the threshold (the calibrated one saved
+with the router, or the one given here) the turn goes to the most capable remote endpoint.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from tierlink.learn.data import Prompts
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.routers.base import load_router
+from tierlink.routing.policies.fixed import pick_remote
+from tierlink.routing.policy import Policy
+from tierlink.routing.state import Action, TurnState
+
+
+class LearnedPolicy(Policy):
+    name: ClassVar[str] = "learned"
+
+    def __init__(self, model: str | Path, threshold: float | None = None, target: str | None = None) -> None:
+        self.router, self.meta = load_router(Path(model))
+        chosen = threshold if threshold is not None else self.meta.threshold
+        self.threshold = 0.5 if chosen is None else chosen
+        self.target = target
+        self.cache = EmbeddingCache()
+
+    async def decide(self, state: TurnState) -> Action:
+        prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None])
+        score = float(self.router.score(prompts, self.cache)[0])
+        label = f"learned {self.meta.router}: score {score:.2f}"
+        if score >= self.threshold:
+            return Action(endpoint=pick_remote(state, self.target), reason=f"{label} >= {self.threshold:.2f}")
+        return Action(endpoint=state.device, reason=f"{label} < {self.threshold:.2f}")
