@@ -217,7 +217,7 @@ def nway(
     console.print(f"[dim]quality: replay; cost: {cost_note}; figure: {path}[/]")
 
 
-CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "budget-pacing", "llm-router")
+CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing", "llm-router")
 
 
 @bench_app.command()
@@ -229,6 +229,8 @@ def conversations(
     budget_s: Annotated[float, typer.Option(help="Latency budget per conversation (s).")] = 30.0,
     budget_usd: Annotated[float, typer.Option(help="Dollar budget per conversation.")] = 0.05,
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
+    cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
+    learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
     png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
     as_json: AsJson = False,
 ) -> None:
@@ -248,6 +250,8 @@ def conversations(
 
     console = Console(stderr=as_json)
     names = [p.strip() for p in policies.split(",") if p.strip()]
+    if learned is not None and "learned" not in names:
+        names.append("learned")
     try:
         with console.status("building conversations from recorded outcomes"):
             case = build_case_study(count, seed, data_root)
@@ -264,10 +268,16 @@ def conversations(
 
         def factory(name: str) -> Policy:
             params: dict[str, object] = {"router": router} if name == "llm-router" else {}
+            if name == "learned":
+                if learned is None:
+                    raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")
+                params = {"model": str(learned)}
             if name == "threshold":
                 params = {"difficulty": "reasoning", "threshold": 0.25}
             if name == "random":
                 params = {"seed": seed}
+            if name == "cascade":  # recorded drafts carry no log-probabilities: judge by length
+                params = {"min_logprob": None, "max_draft_tokens": cascade_tokens}
             return make_policy(name, **params)
 
         for name in names:

@@ -1,7 +1,8 @@
 """Cascade: the device drafts; the draft is accepted or the turn escalates to the cloud.
 
 Evidence (any subset): mean token log-probability and mean entropy (llama.cpp), agreement of
-k sampled drafts, and a self-check verdict. Each enabled signal must pass for acceptance.
+k sampled drafts, a self-check verdict, and the draft's length (a long, rambling draft signals a
+hard question; the one signal recorded outcomes also carry). Each enabled signal must pass.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class CascadePolicy(Policy):
         min_agreement: float = 0.5,
         self_check: bool = False,
         min_yes: float = 0.5,
+        max_draft_tokens: int | None = None,
         target: str | None = None,
     ) -> None:
         self.min_logprob = min_logprob
@@ -35,6 +37,7 @@ class CascadePolicy(Policy):
         self.min_agreement = min_agreement
         self.self_check = self_check
         self.min_yes = min_yes
+        self.max_draft_tokens = max_draft_tokens
         self.target = target
 
     async def decide(self, state: TurnState) -> Action:
@@ -51,6 +54,7 @@ class CascadePolicy(Policy):
             ("entropy", mean_entropy(state.draft), self.max_entropy, False),
             ("agreement", agreement(state.draft, state.samples), self.min_agreement if self.samples else None, True),
             ("self-check", self_check_yes(state.self_check), self.min_yes if self.self_check else None, True),
+            ("draft length", float(state.draft.usage.output_tokens), self.max_draft_tokens, False),
         )
         for label, value, limit, at_least in checks:
             if limit is None:
