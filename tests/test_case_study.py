@@ -75,11 +75,11 @@ def test_cli_draws_fig4_and_reports_origins(tmp_path: Path) -> None:
     png = tmp_path / "fig4.png"
     result = subprocess.run(
         [sys.executable, "-m", "tierlink.cli", "bench", "conversations", "-n", "6",
-         "--policies", "always-device,always-cloud,random,threshold,budget-pacing", "--png", str(png), "--json"],
+         "--policies", "always-device,always-cloud,random,threshold,cascade,budget-pacing", "--png", str(png), "--json"],
         capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )
     assert result.returncode == 0, result.stderr
     summaries = json.loads(result.stdout)
-    assert [s["policy"] for s in summaries] == ["always-device", "always-cloud", "random", "threshold", "budget-pacing"]
+    assert [s["policy"] for s in summaries] == ["always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing"]
     assert all("replay" in s["origin"] and "simulated" in s["origin"] for s in summaries)
     assert png.read_bytes()[:4] == b"\x89PNG"

@@ -58,7 +58,7 @@ class LogRegRouter(FeatureRouter):
 
     def __init__(self, c: float = 0.5) -> None:
         super().__init__()
-        self.model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        self.model = LogisticRegression(C=c, max_iter=200, class_weight="balanced", solver="newton-cholesky")
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> LogRegRouter:
         self.featurizer = self.featurizer.fit(data.prompts)

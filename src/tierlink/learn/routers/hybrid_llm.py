@@ -33,7 +33,7 @@ class HybridLLMRouter(Router):
 
     def __init__(self, c: float = 0.5) -> None:
         self.featurizer = Featurizer()
-        self.model = LogisticRegression(C=c, max_iter=3000)
+        self.model = LogisticRegression(C=c, max_iter=200, solver="newton-cholesky")
         self.relaxation = 0.0
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> HybridLLMRouter:
