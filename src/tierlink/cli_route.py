@@ -18,9 +18,9 @@ from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
-from tierlink.learn.data import Prompts
+from tierlink.learn.data import Prompts, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
-from tierlink.learn.routers import ROUTERS
+from tierlink.learn.routers import ALL_ROUTERS
 from tierlink.learn.routers.base import META_FILE, load_router
 from tierlink.learn.train import score_prompts, train_router
 
@@ -63,7 +63,7 @@ class _Bar:
 @route_app.command()
 def train(
     outcomes: Annotated[str, typer.Option("--outcomes", "-o", help="Outcome table file (all of it trains) or a dataset key (its train split).")],
-    router: Annotated[str, typer.Option(help=f"best (cross-validated) or one of: {', '.join(ROUTERS)}.")],
+    router: Annotated[str, typer.Option(help=f"best (cross-validated) or one of: {', '.join(ALL_ROUTERS)}.")],
     out: Annotated[Path, typer.Option(help="Directory to save the trained router in.")],
     weak: Annotated[str | None, typer.Option()] = None,
     strong: Annotated[str | None, typer.Option()] = None,
@@ -93,7 +93,7 @@ def train(
 def score(
     model: Annotated[Path, typer.Option(help="A directory written by `tierlink route train`.")],
     out: Annotated[Path, typer.Option(help="Where to write prompt_id,score.")],
-    prompts: Annotated[Path | None, typer.Option(help="CSV with prompt_id,prompt[,task].")] = None,
+    prompts: Annotated[Path | None, typer.Option(help="CSV with prompt_id,prompt[,task][,draft] (draft: for post-hoc routers).")] = None,
     outcomes: Annotated[str | None, typer.Option("--outcomes", "-o", help="Or: a dataset key, to score its test split.")] = None,
     data_root: DataRoot = None,
     seed: Annotated[int, typer.Option()] = 0,
@@ -122,8 +122,8 @@ def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root:
     _, meta = load_router(model)
     spec = dataset_spec(outcomes)
     frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
-    pair = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split).pair
-    return Prompts(pair.prompt_ids, pair.prompts.tolist(), pair.tasks.tolist())
+    prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
+    return prompts_of(prepared.pair, frame)
 
 
 @route_app.command("calibrate")
@@ -146,10 +146,10 @@ def calibrate_command(
         prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
         held_in = ModelPair.from_outcomes(prepared.train, meta.weak, meta.strong)
         cache = EmbeddingCache()
-        held_scores = router.score(Prompts(held_in.prompt_ids, held_in.prompts.tolist(), held_in.tasks.tolist()), cache)
+        held_scores = router.score(prompts_of(held_in, prepared.train), cache)
         result = calibrate(kind, value, held_in, held_scores)
         test = prepared.pair
-        test_scores = router.score(Prompts(test.prompt_ids, test.prompts.tolist(), test.tasks.tolist()), cache)
+        test_scores = router.score(prompts_of(test, frame), cache)
         result = result.model_copy(update={"test": achieved(kind, test, test_scores, result.threshold)})
         meta = meta.model_copy(update={"threshold": result.threshold, "threshold_target": target})
         (model / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")

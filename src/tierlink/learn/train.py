@@ -18,16 +18,16 @@ from tierlink.bench.pair import ModelPair
 from tierlink.core.errors import DataError
 from tierlink.learn.data import PairData, Prompts
 from tierlink.learn.embeddings import EmbeddingCache
-from tierlink.learn.routers import ROUTERS
+from tierlink.learn.routers import ALL_ROUTERS, POSTHOC_ROUTERS, ROUTERS
 from tierlink.learn.routers.base import Router, RouterMeta, load_router
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def make_router(name: str) -> Router:
-    if name not in ROUTERS:
-        raise DataError(f"router '{name}'", "unknown router", f"use one of: best, {', '.join(ROUTERS)}")
-    return ROUTERS[name]()
+    if name not in ALL_ROUTERS:
+        raise DataError(f"router '{name}'", "unknown router", f"use one of: best, {', '.join(ALL_ROUTERS)}")
+    return ALL_ROUTERS[name]()
 
 
 def apgr_of(data: PairData, scores: npt.NDArray[np.float64]) -> float:
@@ -73,14 +73,16 @@ def train_router(
     scores: dict[str, float] = {}
     chosen = name
     if name == "best":
-        for index, candidate in enumerate(ROUTERS):
-            report(f"cross-validating {candidate}", index, len(ROUTERS))
+        has_drafts = data.prompts.drafts is not None or data.prompts.draft_tokens is not None
+        candidates = [*ROUTERS, *(POSTHOC_ROUTERS if has_drafts else [])]
+        for index, candidate in enumerate(candidates):
+            report(f"cross-validating {candidate}", index, len(candidates))
             scores[candidate] = cross_validate(candidate, data, cache, folds, seed)
         chosen = max(scores, key=lambda k: scores[k])
     report(f"fitting {chosen}", 0, 1)
     router = make_router(chosen).fit(data, cache)
     meta = RouterMeta(router=chosen, weak=weak, strong=strong, train_prompts=total, features=router.features,
-                      tierlink_version=__version__, cv_apgr=scores)
+                      tierlink_version=__version__, cv_apgr=scores, needs_draft=router.needs_draft)
     router.save(out, meta)
     report(f"fitting {chosen}", 1, 1)
     return meta

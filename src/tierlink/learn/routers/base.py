@@ -36,6 +36,7 @@ class RouterMeta(BaseModel):
     cv_apgr: dict[str, float] = {}
     threshold: float | None = None
     threshold_target: str | None = None
+    needs_draft: bool = False
 
 
 class Router(ABC):
@@ -43,6 +44,7 @@ class Router(ABC):
 
     name: ClassVar[str]
     features: ClassVar[str] = "MiniLM embedding + text features + task"
+    needs_draft: ClassVar[bool] = False  # post-hoc routers read the device's draft
 
     @abstractmethod
     def fit(self, data: PairData, cache: EmbeddingCache) -> Router:

@@ -30,9 +30,17 @@ class LearnedPolicy(Policy):
         self.cache = EmbeddingCache()
 
     async def decide(self, state: TurnState) -> Action:
-        prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None])
+        post_hoc = self.meta.needs_draft
+        if post_hoc and state.draft is None:
+            if not state.remote_candidates():
+                return Action(endpoint=state.device, reason="learned: no remote endpoint reachable; the device answers")
+            return Action(endpoint=state.device, reason="learned post-hoc: draft first", draft=True)
+        drafts: list[str | None] | None = [state.draft.text] if post_hoc and state.draft is not None else None
+        tokens = [float(state.draft.usage.output_tokens)] if post_hoc and state.draft is not None else None
+        prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None],
+                          drafts, tokens)
         score = float(self.router.score(prompts, self.cache)[0])
         label = f"learned {self.meta.router}: score {score:.2f}"
         if score >= self.threshold:
             return Action(endpoint=pick_remote(state, self.target), reason=f"{label} >= {self.threshold:.2f}")
-        return Action(endpoint=state.device, reason=f"{label} < {self.threshold:.2f}")
+        return Action(endpoint=state.device, reason=f"{label} < {self.threshold:.2f}", use_draft=post_hoc)
