@@ -1,7 +1,8 @@
 """Every trained router against random, oracle and the TF-IDF logistic-regression baseline (replay).
 
 For each outcome set: train on the leak-free train split, score the test split, report APGR
-and CPT(50%) on the exact curve. Embeddings are cached, so a second run is fast.
+and CPT(50%) on the exact curve. The post-hoc router also reads the weak model's recorded
+answer (the device draft) where the set has one. Embeddings are cached, so a second run is fast.
 
     python benchmarks/learned_routers.py --data-root ../shared/data/outcomes [--datasets a,b]
 """
@@ -19,9 +20,9 @@ from rich.progress import Progress
 
 from tierlink.bench.datasets import dataset_spec, load_dataset
 from tierlink.bench.evaluate import evaluate, prepare
-from tierlink.learn.data import Prompts
+from tierlink.learn.data import prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
-from tierlink.learn.routers import ROUTERS
+from tierlink.learn.routers import ALL_ROUTERS, ROUTERS
 from tierlink.learn.train import score_prompts, train_router
 
 DATASETS = ("routellm-mmlu", "routellm-gsm8k", "routellm-mtbench", "zeroeval-gsm8k", "llmrouter", "routerarena")
@@ -33,15 +34,15 @@ def main(data_root: Path | None, keys: list[str]) -> None:
     cache = EmbeddingCache()
     rows = []
     with Progress(transient=True) as progress, tempfile.TemporaryDirectory() as tmp:
-        task = progress.add_task("training", total=len(keys) * len(ROUTERS))
+        task = progress.add_task("training", total=len(keys) * len(ALL_ROUTERS))
         for key in keys:
             spec = dataset_spec(key)
             frame = load_dataset(key, data_root / spec.full_dir if data_root else None)
             prepared = prepare(key, frame, spec.weak, spec.strong, 0.3, 0, key == "llmrouter")
-            test = prepared.pair
-            prompts = Prompts(test.prompt_ids, test.prompts.tolist(), test.tasks.tolist())
+            prompts = prompts_of(prepared.pair, frame)
+            has_drafts = prompts.drafts is not None  # the weak model's recorded answers
             scores, seconds = {}, {}
-            for name in ROUTERS:
+            for name in [*ROUTERS, *(["posthoc"] if has_drafts else [])]:
                 progress.update(task, description=f"{key}: {name}")
                 started = time.perf_counter()
                 train_router(prepared.train, spec.weak, spec.strong, name, Path(tmp) / key / name, cache)
@@ -51,11 +52,11 @@ def main(data_root: Path | None, keys: list[str]) -> None:
             result = evaluate(prepared, scores, by_task=False).overall
             rows.append((key, prepared, result, seconds))
     print(f"learned routers ({date.today()}, commit {commit}, {source}; quality replay; APGR / CPT(50%) on the test split)\n")
-    names = ["random", "oracle", *ROUTERS]
+    names = ["random", "oracle", *ALL_ROUTERS]
     print("| data set | train / test prompts | " + " | ".join(names) + " |")
     print("|---|---|" + "---|" * len(names))
     for key, prepared, result, _ in rows:
-        cells = [f"{result[n].apgr:.3f} / {100 * result[n].cpt50:.0f}%" for n in names]
+        cells = [f"{result[n].apgr:.3f} / {100 * result[n].cpt50:.0f}%" if n in result else "n/a" for n in names]
         print(f"| {key} | {prepared.split.train_prompts} / {prepared.split.test_prompts} | " + " | ".join(cells) + " |")
     print("\ntraining + scoring seconds (first run includes embedding the prompts):")
     for key, _, _, seconds in rows:

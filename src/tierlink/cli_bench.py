@@ -231,6 +231,7 @@ def conversations(
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
     cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
     learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
+    rl: Annotated[list[Path] | None, typer.Option(help="Also run the `rl` policy trained in this directory (repeatable: one per seed).")] = None,
     png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
     as_json: AsJson = False,
 ) -> None:
@@ -252,6 +253,8 @@ def conversations(
     names = [p.strip() for p in policies.split(",") if p.strip()]
     if learned is not None and "learned" not in names:
         names.append("learned")
+    rl_dirs = {f"rl[{path.name}]": path for path in rl or []}
+    names += list(rl_dirs)
     try:
         with console.status("building conversations from recorded outcomes"):
             case = build_case_study(count, seed, data_root)
@@ -268,6 +271,8 @@ def conversations(
 
         def factory(name: str) -> Policy:
             params: dict[str, object] = {"router": router} if name == "llm-router" else {}
+            if name in rl_dirs:
+                return make_policy("rl", model=str(rl_dirs[name]))
             if name == "learned":
                 if learned is None:
                     raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")

@@ -160,3 +160,29 @@ def calibrate_command(
         return
     console.print(f"target {target}: threshold {result.threshold:.4f}; held-in {result.held_in:.4f}, "
                   f"test {result.test:.4f} (miss {result.miss:+.4f}); saved in {model / META_FILE}")
+
+
+@route_app.command("rl-train")
+def rl_train(
+    out: Annotated[Path, typer.Option(help="Directory to save the RL policy in.")],
+    steps: Annotated[int, typer.Option(min=512, help="Environment steps (turns) to train for.")] = 30_000,
+    seed: Annotated[int, typer.Option()] = 0,
+    conversations: Annotated[int, typer.Option(min=10, help="Training conversations (a different seed than evaluation).")] = 200,
+    link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
+    data_root: DataRoot = None,
+    latency_weight: Annotated[float, typer.Option(min=0)] = 0.3,
+    cost_weight: Annotated[float, typer.Option(min=0)] = 0.3,
+) -> None:
+    """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
+    from tierlink.learn.rl_train import train_rl
+
+    console = Console()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("training MaskablePPO", total=steps)
+            meta = train_rl(out, steps, seed, conversations, link, data_root, latency_weight, cost_weight,
+                            progress=lambda done: progress.update(task, completed=done))
+    except TierlinkError as exc:
+        _fail(exc)
+    console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}); saved to {out}; "
+                  f"serve it with policy `rl` (params: model={out})")

@@ -174,6 +174,20 @@ class Session:
             self._scorer = default_scorer()
         return self._scorer
 
+    def admissible(self, request: Request, action: Action) -> bool:
+        """Would `action` pass residency, reachability and the worst-case budget check now?"""
+        state = self._state(self.stats.turns + 1, request, draft=None)
+        if self._enforce(action, state) != action:
+            return False
+        endpoint = self.endpoints[action.endpoint]
+        outgoing, _, _ = self._outgoing(action.endpoint, request, action)
+        link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
+        try:
+            exact = endpoint.quote(outgoing)
+        except TierlinkError:
+            return False
+        return self.budget.fits(reserve(outgoing, endpoint.profile, link, exact))
+
     # -- internals ---------------------------------------------------------------------------
 
     async def _evidence(self, request: Request, action: Action, draft: Completion) -> list[Completion]:

@@ -8,11 +8,12 @@ from tierlink.routing.policies.fixed import AlwaysCloud, AlwaysDevice
 from tierlink.routing.policies.learned import LearnedPolicy
 from tierlink.routing.policies.llm_router import LLMRouterPolicy
 from tierlink.routing.policies.random_choice import RandomPolicy
+from tierlink.routing.policies.rl import RLPolicy
 from tierlink.routing.policies.threshold import ThresholdPolicy
 from tierlink.routing.policy import Policy
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
     for cls in (AlwaysDevice, AlwaysCloud, RandomPolicy, ThresholdPolicy, CascadePolicy, LLMRouterPolicy,
-                BudgetPacingPolicy, LearnedPolicy)
+                BudgetPacingPolicy, LearnedPolicy, RLPolicy)
 }

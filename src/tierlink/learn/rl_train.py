@@ -1,0 +1,71 @@
+"""Train the RL router (MaskablePPO, sb3-contrib) on the conversation environment and save it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from tierlink import __version__
+from tierlink.bench.conversations import build_case_study
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.learn.rl_env import ConversationEnv
+from tierlink.learn.rl_features import ACTIONS, OBS_DIM
+from tierlink.network.link import Link
+from tierlink.network.registry import link_profiles
+
+MODEL_FILE = "rl_policy.zip"
+META_FILE = "rl_policy.json"
+DEVICE_PROFILE = "jetson-orin-nano/llama3.2-1b-q4"
+CLOUD_PROFILE = "gpt-4o"
+
+
+class RLMeta(BaseModel):
+    steps: int
+    seed: int
+    conversations: int
+    latency_weight: float
+    cost_weight: float
+    obs_dim: int
+    actions: int
+    link: str
+    tierlink_version: str
+
+
+def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
+             latency_weight: float = 0.3, cost_weight: float = 0.3) -> ConversationEnv:
+    profiles = endpoint_profiles()
+    case = build_case_study(conversations, seed=seed + 1000, data_root=data_root)  # not the evaluation seed
+    path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
+    return ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, latency_weight, cost_weight)
+
+
+def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
+             data_root: Path | None = None, latency_weight: float = 0.3, cost_weight: float = 0.3,
+             progress: Callable[[int], None] | None = None) -> RLMeta:
+    """Check the environment with gymnasium's checker, train, save policy and metadata."""
+    from gymnasium.utils.env_checker import check_env
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    env = make_env(conversations, seed, link, data_root, latency_weight, cost_weight)
+    check_env(env, skip_render_check=True)
+
+    class _Report(BaseCallback):
+        def _on_step(self) -> bool:
+            if progress is not None:
+                progress(self.num_timesteps)
+            return True
+
+    model = MaskablePPO("MlpPolicy", env, seed=seed, n_steps=512, batch_size=128, gamma=0.9,
+                        learning_rate=3e-4, ent_coef=0.01, verbose=0, device="cpu")
+    model.learn(total_timesteps=steps, callback=_Report())
+    out.mkdir(parents=True, exist_ok=True)
+    model.save(out / MODEL_FILE)
+    meta = RLMeta(steps=steps, seed=seed, conversations=conversations, latency_weight=latency_weight,
+                  cost_weight=cost_weight, obs_dim=OBS_DIM, actions=len(ACTIONS), link=link, tierlink_version=__version__)
+    (out / META_FILE).write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")
+    env.close()
+    return meta

@@ -1,0 +1,57 @@
+"""The `rl` policy: a MaskablePPO router trained by `tierlink route rl-train`, served in a session.
+
+It observes the same features as in training (budget left included), masks the cloud actions
+whose worst case does not fit the budget left, and takes the most probable remaining action.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from tierlink.core.errors import DataError
+from tierlink.learn.rl_features import ACTIONS, OBS_DIM, observe, to_action
+from tierlink.routing.policies.fixed import pick_remote
+from tierlink.routing.policy import Policy
+from tierlink.routing.relevance import LexicalRelevance
+from tierlink.routing.reservation import reserve
+from tierlink.routing.state import Action, TurnState
+
+
+class RLPolicy(Policy):
+    name: ClassVar[str] = "rl"
+
+    def __init__(self, model: str | Path, deterministic: bool = True) -> None:
+        from sb3_contrib import MaskablePPO
+
+        from tierlink.learn.rl_train import META_FILE, MODEL_FILE
+
+        directory = Path(model)
+        if not (directory / MODEL_FILE).is_file():
+            raise DataError(str(directory), "not a trained RL router directory", "train one with `tierlink route rl-train`")
+        meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
+        if meta["obs_dim"] != OBS_DIM or meta["actions"] != len(ACTIONS):
+            raise DataError(str(directory), "trained with another observation or action layout", "retrain it with this version")
+        self.model: Any = MaskablePPO.load(directory / MODEL_FILE, device="cpu")
+        self.deterministic = deterministic
+        self.scorer = LexicalRelevance()
+
+    async def decide(self, state: TurnState) -> Action:
+        cloud = pick_remote(state)
+        relevance = self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
+        masks = [True]
+        view = state.endpoints.get(cloud)
+        for index in range(1, len(ACTIONS)):
+            action = to_action(index, state, cloud, relevance)
+            fits = view is not None and view.reachable and view.allowed and cloud != state.device
+            if fits and view is not None:
+                chosen = state.request.attachments if action.attachments is None else tuple(
+                    state.request.attachments[i] for i in action.attachments)
+                worst = reserve(state.request.model_copy(update={"attachments": chosen}), view.profile, view.link)
+                fits = state.budget.fits(worst)
+            masks.append(fits)
+        index, _ = self.model.predict(observe(state, cloud), action_masks=np.asarray(masks), deterministic=self.deterministic)
+        return to_action(int(index), state, cloud, relevance)
