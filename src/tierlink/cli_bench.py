@@ -253,7 +253,7 @@ def conversations(
     names = [p.strip() for p in policies.split(",") if p.strip()]
     if learned is not None and "learned" not in names:
         names.append("learned")
-    rl_dirs = {f"rl[{path.name}]": path for path in rl or []}
+    rl_dirs = {f"rl({path.name})": path for path in rl or []}
     names += list(rl_dirs)
     try:
         with console.status("building conversations from recorded outcomes"):

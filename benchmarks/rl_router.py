@@ -1,0 +1,109 @@
+"""The RL router against the per-query policies on the case study, over 5 training seeds.
+
+Trains MaskablePPO on conversations built with other seeds, then evaluates every seed's policy
+on the same 60 evaluation conversations under the paper's 30 s / $0.05 budget, next to
+always-device, always-cloud, random, threshold, cascade and budget-pacing. Prints mean and
+spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
+dollars and the camera-view effect are simulated.
+
+    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import tempfile
+from datetime import date
+from functools import partial
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from tierlink.bench.case_study_run import PolicySummary, run_policy  # noqa: E402
+from tierlink.bench.conversations import build_case_study  # noqa: E402
+from tierlink.core import Budget  # noqa: E402
+from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
+from tierlink.learn.rl_train import CLOUD_PROFILE, DEVICE_PROFILE, train_rl  # noqa: E402
+from tierlink.network.link import Link  # noqa: E402
+from tierlink.network.registry import link_profiles  # noqa: E402
+from tierlink.routing.policy import make_policy  # noqa: E402
+from tierlink.routing.relevance import default_scorer  # noqa: E402
+
+BASELINES = {
+    "always-device": {}, "always-cloud": {}, "random": {"seed": 0},
+    "threshold": {"difficulty": "reasoning", "threshold": 0.25},
+    "cascade": {"min_logprob": None, "max_draft_tokens": 150}, "budget-pacing": {},
+}
+
+
+def main(seeds: int, steps: int, conversations: int, out: Path) -> None:
+    profiles = endpoint_profiles()
+    device, cloud = profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE]
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
+    case = build_case_study(conversations, seed=0)
+    budget = Budget(latency_s=30, dollars=0.05)
+    scorer = default_scorer()
+    results: dict[str, PolicySummary] = {}
+    for name, params in BASELINES.items():
+        results[name] = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device, cloud, scorer))
+    rl_runs: list[PolicySummary] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(seeds):
+            directory = Path(tmp) / f"seed{seed}"
+            train_rl(directory, steps=steps, seed=seed)
+            policy = make_policy("rl", model=str(directory))
+            rl_runs.append(asyncio.run(run_policy(f"rl seed {seed}", lambda p=policy: p, case, budget, link, device, cloud, scorer)))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    print(f"rl_router ({date.today()}, commit {commit}; {conversations} conversations, {sum(len(c.turns) for c in case.conversations)} turns; "
+          f"budget 30 s / $0.05; quality replay, latency/dollars/attachment effect simulated)\n")
+    print("| policy | quality/turn | s/conversation | $/conversation | cloud turns | over latency | over $ |")
+    print("|---|---|---|---|---|---|---|")
+    for s in results.values():
+        print(f"| {s.policy} | {s.mean_quality:.3f} | {s.mean_latency_s:.2f} | {s.mean_dollars:.4f} | {100 * s.cloud_share:.0f}% | {s.latency_over_budget} | {s.dollar_over_budget} |")
+
+    def spread(values: list[float], digits: int) -> str:
+        return f"{statistics.mean(values):.{digits}f} ± {statistics.pstdev(values):.{digits}f}"
+
+    q = [r.mean_quality for r in rl_runs]
+    lat = [r.mean_latency_s for r in rl_runs]
+    usd = [r.mean_dollars for r in rl_runs]
+    print(f"| rl ({seeds} seeds, mean ± sd) | {spread(q, 3)} | {spread(lat, 2)} | {spread(usd, 4)} | "
+          f"{100 * statistics.mean(r.cloud_share for r in rl_runs):.0f}% | {sum(r.latency_over_budget for r in rl_runs)} | "
+          f"{sum(r.dollar_over_budget for r in rl_runs)} |")
+    for r in rl_runs:
+        print(f"  {r.policy}: quality {r.mean_quality:.3f}, {r.mean_latency_s:.2f} s, ${r.mean_dollars:.4f}")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
+    for s in results.values():
+        for ax, x in ((left, s.mean_latency_s), (right, s.mean_dollars)):
+            ax.scatter(x, s.mean_quality, s=30)
+            ax.annotate(s.policy, (x, s.mean_quality), fontsize=7, xytext=(4, 3), textcoords="offset points")
+    for ax, xs in ((left, lat), (right, usd)):
+        ax.errorbar(statistics.mean(xs), statistics.mean(q), xerr=statistics.pstdev(xs), yerr=statistics.pstdev(q),
+                    fmt="*", color="black", markersize=10, capsize=3, label=f"rl ({seeds} seeds)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="lower right")
+    left.set_xlabel("mean latency per conversation (s)")
+    right.set_xlabel("mean cost per conversation (USD)")
+    left.set_ylabel("mean quality per turn")
+    fig.suptitle("case study (Fig. 4): policies and the RL router, budget 30 s / $0.05", fontsize=10)
+    fig.text(0.01, 0.01, "numbers: quality replay; latency, dollars, attachment effect simulated", fontsize=7, color="dimgrey")
+    fig.tight_layout()
+    fig.savefig(out)
+    print(f"\nfigure: {out}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=30_000)
+    parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
+    args = parser.parse_args()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    main(args.seeds, args.steps, args.conversations, args.out)
