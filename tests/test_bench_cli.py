@@ -83,6 +83,9 @@ def test_nway_lists_models_pareto_and_oracle_frontier(tmp_path: Path) -> None:
     best_single = max(m["quality"] for m in models)
     assert frontier[-1]["quality"] >= best_single  # per-prompt choice never loses to one model
     assert [p["cost"] for p in frontier] == sorted(p["cost"] for p in frontier)
+    learned = data["learned"]
+    assert learned["prompts"] == data["prompts"] and learned["router"]
+    assert learned["aiq_oracle"] >= learned["aiq_router"] > 0
 
 
 def test_named_datasets_load_from_the_shipped_slices(tmp_path: Path) -> None:

@@ -177,43 +177,57 @@ def nway(
     outcomes: Outcomes,
     data_root: DataRoot = None,
     png: Annotated[Path | None, typer.Option(help="Where to write the cost-quality PNG.")] = None,
+    learned: Annotated[bool, typer.Option(help="Train the N-way router on the train split and evaluate it on the test split.")] = True,
+    seed: Seed = 0,
+    source_split: SourceSplit = False,
     as_json: AsJson = False,
 ) -> None:
-    """N-way selection under the price table: every model's (cost, quality), the Pareto set and
-    the oracle frontier (the best any per-prompt model choice can reach at each cost)."""
+    """N-way selection under the price table: every model's (cost, quality), the Pareto set, the
+    oracle frontier and (trained on the train split) the learned N-way router's frontier, with AIQ."""
+    from tierlink.bench.splits import split_outcomes
+    from tierlink.learn.embeddings import EmbeddingCache
+    from tierlink.learn.nway import NWayRouter, evaluate_nway
+
     try:
         root = data_root / dataset_spec(outcomes).full_dir if data_root and not Path(outcomes).suffix else None
         frame = load_dataset(outcomes, root)
-        scores, costs = outcome_matrices(frame.dropna(subset=["cost_usd"]) if "cost_usd" in frame else frame)
+        frame = frame.dropna(subset=["cost_usd"]) if "cost_usd" in frame else frame
+        outcome_matrices(frame)  # clear error when there is no price table
+        train, test, _ = split_outcomes(frame, 0.3, seed, source_split)
+        with Console(stderr=True).status("training the N-way router" if learned else "evaluating"):
+            cache = EmbeddingCache()
+            router = NWayRouter().fit(train, cache) if learned else None
+            evaluation = evaluate_nway(router, test, cache) if router is not None else None
+        scores, costs = outcome_matrices(test)
     except TierlinkError as exc:
         _fail(exc)
     singles = single_model_points(scores, costs)
     pareto = set(pareto_frontier(np.array([p.cost for p in singles]), np.array([p.quality for p in singles])).tolist())
     frontier = oracle_frontier(scores, costs)
+    estimated = frame.get("estimated")
+    cost_note = "simulated (estimated)" if estimated is not None and estimated.fillna("").str.contains("cost_usd").any() else "replay"
     if as_json:
         typer.echo(json.dumps({
             "prompts": len(scores),
             "models": [p.model_dump() | {"pareto": i in pareto} for i, p in enumerate(singles)],
             "oracle_frontier": [p.model_dump() for p in frontier],
+            "learned": evaluation.model_dump() if evaluation is not None else None,
         }, indent=2))
         return
-    table = Table(title=f"{outcomes}: {len(scores)} prompts answered by all {len(singles)} priced models")
+    table = Table(title=f"{outcomes}: {len(scores)} test prompts answered by all {len(singles)} priced models")
     for column in ("model", "quality", "$ / prompt", "Pareto"):
         table.add_column(column, justify="right")
     for i, p in sorted(enumerate(singles), key=lambda item: item[1].cost):
         table.add_row(p.label, f"{p.quality:.3f}", f"{p.cost:.3g}", "✓" if i in pareto else "")
     console = Console()
     console.print(table)
-    best = max(singles, key=lambda p: p.quality)
-    matched = next((p for p in frontier if p.quality >= best.quality), None)
-    if matched is not None:
-        console.print(f"oracle N-way matches the best single model ({best.label}, {best.quality:.3f}) "
-                      f"at {matched.cost / best.cost:.0%} of its cost")
-    estimated = frame.get("estimated")
-    cost_note = "simulated (estimated)" if estimated is not None and estimated.fillna("").str.contains("cost_usd").any() else "replay"
+    if evaluation is not None:
+        console.print(f"AIQ over the single models' cost range: learned N-way router {evaluation.aiq_router:.4f}, "
+                      f"best single models (their hull) {evaluation.aiq_best_single:.4f}, oracle {evaluation.aiq_oracle:.4f}")
     path = png or Path(f"{Path(outcomes).stem}-nway.png")
     plot_selection([(p.label, p.cost, p.quality) for p in singles], [(p.cost, p.quality) for p in frontier],
-                   f"{outcomes}: N-way selection", path, f"quality replay; cost {cost_note}")
+                   f"{outcomes}: N-way selection", path, f"quality replay; cost {cost_note}",
+                   learned=[(p.cost, p.quality) for p in evaluation.router] if evaluation is not None else None)
     console.print(f"[dim]quality: replay; cost: {cost_note}; figure: {path}[/]")
 
 

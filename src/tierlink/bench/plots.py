@@ -35,7 +35,8 @@ def plot_curves(
 
 
 def plot_selection(
-    singles: list[tuple[str, float, float]], frontier: list[tuple[float, float]], title: str, path: Path, origin: str
+    singles: list[tuple[str, float, float]], frontier: list[tuple[float, float]], title: str, path: Path, origin: str,
+    learned: list[tuple[float, float]] | None = None,
 ) -> Path:
     """Cost vs quality: each single model as a point, the oracle N-way frontier as a line."""
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
@@ -45,6 +46,10 @@ def plot_selection(
     if frontier:
         xs, ys = zip(*frontier, strict=True)
         ax.plot(xs, ys, "--", color="black", label="oracle N-way frontier")
+    if learned:
+        lx, ly = zip(*learned, strict=True)
+        ax.plot(lx, ly, "-", color="tab:red", label="learned N-way router")
+    if frontier or learned:
         ax.legend(fontsize=8, loc="lower right")
     ax.set_xscale("symlog", linthresh=1e-6)
     ax.set_xlabel("mean cost per prompt (USD)")

@@ -1,0 +1,106 @@
+"""N-way routing: predict every model's quality on a prompt, pick the best value under a price table.
+
+One quality predictor per model (logistic regression for 0/1 scores, ridge otherwise) on the
+prompt features; a prompt goes to argmax_m (predicted quality_m - λ · price_m), and sweeping λ
+traces the router's cost-quality frontier, to be compared with each single model and with the
+oracle's frontier (AIQ over the same cost range).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import BaseModel
+from sklearn.linear_model import LogisticRegression, Ridge
+
+from tierlink.bench.metrics import aiq, pareto_frontier
+from tierlink.bench.nway import (
+    SelectionPoint,
+    evaluate_choices,
+    oracle_frontier,
+    outcome_matrices,
+    single_model_points,
+)
+from tierlink.learn.data import Prompts
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.featurize import Featurizer
+
+
+class NWayRouter:
+    """Per-model quality predictors and the mean price of each model (USD per prompt)."""
+
+    def __init__(self) -> None:
+        self.featurizer = Featurizer()
+        self.models: dict[str, LogisticRegression | Ridge] = {}
+        self.prices: dict[str, float] = {}
+
+    def fit(self, frame: pd.DataFrame, cache: EmbeddingCache) -> NWayRouter:
+        scores, costs = outcome_matrices(frame)
+        table = frame.drop_duplicates("prompt_id").set_index("prompt_id").loc[scores.index]
+        prompts = Prompts(scores.index.to_numpy(dtype=str), table["prompt"].astype(str).tolist(), table["task"].astype(str).tolist())
+        self.featurizer = self.featurizer.fit(prompts)
+        x = self.featurizer.transform(prompts, cache)
+        for model in scores.columns:
+            y = scores[model].to_numpy()
+            binary = set(np.unique(y)) <= {0.0, 1.0} and len(np.unique(y)) == 2
+            predictor: LogisticRegression | Ridge = (
+                LogisticRegression(C=0.5, max_iter=200, solver="newton-cholesky") if binary else Ridge(alpha=1.0))
+            self.models[str(model)] = predictor.fit(x, y.astype(int) if binary else y)
+            self.prices[str(model)] = float(costs[model].mean())
+        return self
+
+    def predict(self, prompts: Prompts, cache: EmbeddingCache) -> pd.DataFrame:
+        x = self.featurizer.transform(prompts, cache)
+        columns = {}
+        for name, predictor in self.models.items():
+            if isinstance(predictor, LogisticRegression):
+                columns[name] = predictor.predict_proba(x)[:, list(predictor.classes_).index(1)]
+            else:
+                columns[name] = predictor.predict(x)
+        return pd.DataFrame(columns, index=prompts.prompt_ids)
+
+    def choose(self, predicted: pd.DataFrame, weight: float) -> pd.Series:
+        """Per prompt, the model with the best predicted quality minus weight x price."""
+        prices = np.array([self.prices[m] for m in predicted.columns])
+        values = predicted.to_numpy() - weight * prices
+        return pd.Series(predicted.columns[np.argmax(values, axis=1)], index=predicted.index)
+
+
+class NWayEvaluation(BaseModel):
+    prompts: int
+    models: list[SelectionPoint]
+    router: list[SelectionPoint]
+    oracle: list[SelectionPoint]
+    aiq_router: float
+    aiq_oracle: float
+    aiq_best_single: float
+
+
+def evaluate_nway(router: NWayRouter, test: pd.DataFrame, cache: EmbeddingCache, steps: int = 40) -> NWayEvaluation:
+    """The router's frontier on the test prompts against single models and the oracle."""
+    scores, costs = outcome_matrices(test)
+    table = test.drop_duplicates("prompt_id").set_index("prompt_id").loc[scores.index]
+    prompts = Prompts(scores.index.to_numpy(dtype=str), table["prompt"].astype(str).tolist(), table["task"].astype(str).tolist())
+    predicted = router.predict(prompts, cache)[list(scores.columns)]
+    spread = max(router.prices.values()) - min(router.prices.values()) or 1.0
+    points = []
+    for weight in np.concatenate([[0.0], np.geomspace(1e-3, 1e3, steps)]) / spread:
+        points.append(evaluate_choices(router.choose(predicted, weight), scores, costs, f"λ={weight:.3g}"))
+    keep = pareto_frontier(np.array([p.cost for p in points]), np.array([p.quality for p in points]))
+    frontier = [points[i] for i in sorted(keep, key=lambda i: points[i].cost)]
+    singles = single_model_points(scores, costs)
+    oracle = oracle_frontier(scores, costs)
+    lo = min(p.cost for p in singles)
+    hi = max(p.cost for p in singles)
+
+    def area(front: list[SelectionPoint]) -> float:
+        return aiq(np.array([p.cost for p in front]), np.array([p.quality for p in front]), (lo, hi))
+
+    single_hull = [singles[i] for i in pareto_frontier(np.array([p.cost for p in singles]), np.array([p.quality for p in singles]))]
+    return NWayEvaluation(prompts=len(scores), models=singles, router=frontier, oracle=oracle,
+                          aiq_router=area(frontier), aiq_oracle=area(oracle), aiq_best_single=area(single_hull))
+
+
+def frontier_arrays(points: list[SelectionPoint]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    return np.array([p.cost for p in points]), np.array([p.quality for p in points])
