@@ -12,6 +12,7 @@ import re
 from typing import Any, Protocol
 
 _WORD = re.compile(r"[a-z0-9]+")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class RelevanceScorer(Protocol):
@@ -57,10 +58,14 @@ class EmbeddingRelevance:
         return [self._cache[t] for t in texts]
 
     def scores(self, prompt: str, descriptions: list[str]) -> list[float]:
+        """Best match over the prompt as a whole and each of its sentences: a long question with
+        one line about a camera view should still find that view relevant."""
         if not descriptions:
             return []
-        query, *docs = self._embed([prompt, *descriptions])
-        return [max(0.0, min(1.0, float(query @ doc))) for doc in docs]
+        parts = [prompt, *(p for p in _SENTENCE.split(prompt) if len(p.split()) >= 3)][:16]
+        vectors = self._embed([*parts, *descriptions])
+        queries, docs = vectors[: len(parts)], vectors[len(parts):]
+        return [max(0.0, min(1.0, max(float(q @ doc) for q in queries))) for doc in docs]
 
 
 def default_scorer() -> RelevanceScorer:
