@@ -49,7 +49,7 @@ def build(policy: str) -> Session:
 
 async def decision_times(policy: str, n: int) -> list[float]:
     session = build(policy)
-    state = session._state(1, Request(messages=(Message(role="user", content=QUESTION),), attachments=VIEWS), draft=None)
+    state = session.preview(Request(messages=(Message(role="user", content=QUESTION),), attachments=VIEWS))
     times = []
     for _ in range(n):
         started = time.perf_counter()

@@ -98,7 +98,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
 
     def _state(self) -> TurnState:
         assert self._session is not None
-        return self._session._state(self._index + 1, turn_request(self._turns[self._index]), draft=None)
+        return self._session.preview(turn_request(self._turns[self._index]))
 
     def _observation(self) -> npt.NDArray[np.float32]:
         return observe(self._state(), CLOUD)

@@ -174,9 +174,13 @@ class Session:
             self._scorer = default_scorer()
         return self._scorer
 
+    def preview(self, request: Request) -> TurnState:
+        """The state a policy would see if `request` were the next turn (nothing is spent)."""
+        return self._state(self.stats.turns + 1, request, draft=None)
+
     def admissible(self, request: Request, action: Action) -> bool:
         """Would `action` pass residency, reachability and the worst-case budget check now?"""
-        state = self._state(self.stats.turns + 1, request, draft=None)
+        state = self.preview(request)
         if self._enforce(action, state) != action:
             return False
         endpoint = self.endpoints[action.endpoint]
