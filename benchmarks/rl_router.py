@@ -1,7 +1,7 @@
 """The RL router against the per-query policies on the case study, over 5 training seeds.
 
-Trains MaskablePPO on conversations built with other seeds, then evaluates every seed's policy
-on the same 60 evaluation conversations under the paper's 30 s / $0.05 budget, next to
+Trains MaskablePPO on conversations from the train split of the questions, then evaluates every
+seed's policy on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
 always-device, always-cloud, random, threshold, cascade and budget-pacing. Prints mean and
 spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
 dollars and the camera-view effect are simulated.
@@ -46,7 +46,7 @@ def main(seeds: int, steps: int, conversations: int, out: Path) -> None:
     profiles = endpoint_profiles()
     device, cloud = profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
-    case = build_case_study(conversations, seed=0)
+    case = build_case_study(conversations, seed=0, split="test")  # RL and its difficulty router train on "train"
     budget = Budget(latency_s=30, dollars=0.05)
     scorer = default_scorer()
     results: dict[str, PolicySummary] = {}

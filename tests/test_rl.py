@@ -26,7 +26,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_environment_passes_the_gymnasium_checker() -> None:
-    env = make_env(conversations=10)
+    env, _ = make_env(conversations=10)
     check_env(env, skip_render_check=True)
     observation, info = env.reset(seed=3)
     assert observation.shape == (OBS_DIM,) and "budget" in info
@@ -35,7 +35,7 @@ def test_environment_passes_the_gymnasium_checker() -> None:
 
 
 def test_masks_follow_the_budget_left() -> None:
-    env = make_env(conversations=10)
+    env, _ = make_env(conversations=10)
     env.fixed_budget = Budget(latency_s=30, dollars=1e-7)  # no cloud call fits
     env.reset(seed=0)
     masks = env.action_masks()
@@ -47,7 +47,7 @@ def test_masks_follow_the_budget_left() -> None:
 
 
 def test_an_episode_never_overspends() -> None:
-    env = make_env(conversations=10)
+    env, _ = make_env(conversations=10)
     rng = np.random.default_rng(0)
     for episode in range(10):
         env.reset(seed=episode)

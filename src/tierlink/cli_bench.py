@@ -246,6 +246,7 @@ def conversations(
     cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
     learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
     rl: Annotated[list[Path] | None, typer.Option(help="Also run the `rl` policy trained in this directory (repeatable: one per seed).")] = None,
+    split: Annotated[str, typer.Option(help="Questions from the test split (trained routers never saw them), train, or all.")] = "test",
     png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
     as_json: AsJson = False,
 ) -> None:
@@ -271,7 +272,9 @@ def conversations(
     names += list(rl_dirs)
     try:
         with console.status("building conversations from recorded outcomes"):
-            case = build_case_study(count, seed, data_root)
+            if split not in ("test", "train", "all"):
+                raise TierlinkError(f"--split must be test, train or all, not '{split}'")
+            case = build_case_study(count, seed, data_root, split=split)  # type: ignore[arg-type]
         profiles = endpoint_profiles()
         device = profiles["jetson-orin-nano/llama3.2-1b-q4"]
         cloud = profiles["gpt-4o"]

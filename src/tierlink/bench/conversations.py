@@ -15,16 +15,20 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from pydantic import BaseModel
 
 from tierlink.bench.datasets import dataset_spec, load_dataset
 from tierlink.bench.loaders.routellm_mtbench import FOLLOW_UP
+from tierlink.bench.splits import hash_split
 from tierlink.core.messages import Attachment, Message, Request
 from tierlink.endpoints.outcome_table import OutcomeTable
 
 VIEWS = ("front", "left", "rear")
+TEST_SHARE = 0.3
+Split = Literal["all", "train", "test"]
 VISUAL_SHARE = 1 / 3
 MISSING_VIEW_FACTOR = 0.5  # simulated: a visual turn answered without its view scores half
 SOURCES = (
@@ -70,16 +74,18 @@ def turn_request(turn: ConversationTurn, max_tokens: int = 512) -> Request:
                    prompt_id=turn.prompt_id, max_tokens=max_tokens)
 
 
-def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None) -> CaseStudy:
-    """n conversations of 2-5 turns, deterministic for a seed."""
+def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None, split: Split = "all") -> CaseStudy:
+    """n conversations of 2-5 turns, deterministic for a seed. `split` draws the questions from
+    the train or test part (by a hash of the question id) so that a router trained on one
+    never sees the other's outcomes."""
     rng = random.Random(seed)
     roles: list[pd.DataFrame] = []
     pools: dict[str, list[tuple[str, str]]] = {}
     for key, device, cloud, category in SOURCES:
-        frame = _roles(key, device, cloud, data_root)
+        frame = _in_split(_roles(key, device, cloud, data_root), split)
         roles.append(frame)
         pools[category] = sorted(zip(frame["prompt_id"].unique(), frame.drop_duplicates("prompt_id")["prompt"], strict=True))
-    chat = _roles(*MTBENCH[:3], data_root)
+    chat = _in_split(_roles(*MTBENCH[:3], data_root), split)
     roles.append(chat)
     firsts = sorted(pid for pid in chat["prompt_id"].unique() if pid.endswith("-t1"))
     texts = dict(zip(chat["prompt_id"], chat["prompt"], strict=False))
@@ -101,6 +107,15 @@ def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None) 
     table = OutcomeTable(pd.concat(roles, ignore_index=True))
     where = "full sets under " + str(data_root) if data_root else "slices shipped with tierlink"
     return CaseStudy(conversations, table, where)
+
+
+def _in_split(frame: pd.DataFrame, split: Split) -> pd.DataFrame:
+    """Rows whose question falls in `split` (both MT-Bench turns of a question stay together)."""
+    if split == "all":
+        return frame
+    question = frame["prompt_id"].str.replace(r"-t[12]$", "", regex=True)
+    chosen = question.map(lambda q: hash_split(q, TEST_SHARE) == split)
+    return frame[chosen]
 
 
 def _turn(prompt_id: str, text: str, category: str, rng: random.Random) -> ConversationTurn:

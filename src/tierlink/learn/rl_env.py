@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -65,10 +66,11 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, case: CaseStudy, device: EndpointProfile, cloud: EndpointProfile, link: Link,
-                 latency_weight: float = 0.3, cost_weight: float = 0.3, fixed_budget: Budget | None = None,
-                 scorer: RelevanceScorer | None = None) -> None:
+                 difficulty: Callable[[str], float], latency_weight: float = 0.3, cost_weight: float = 0.3,
+                 fixed_budget: Budget | None = None, scorer: RelevanceScorer | None = None) -> None:
         super().__init__()
         self.case, self.device, self.cloud, self.link = case, device, cloud, link
+        self.difficulty = difficulty
         self.latency_weight, self.cost_weight = latency_weight, cost_weight
         self.fixed_budget = fixed_budget
         self.scorer = scorer or LexicalRelevance()
@@ -101,7 +103,8 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         return self._session.preview(turn_request(self._turns[self._index]))
 
     def _observation(self) -> npt.NDArray[np.float32]:
-        return observe(self._state(), CLOUD)
+        state = self._state()
+        return observe(state, CLOUD, self.difficulty(state.request.last_user_text))
 
     def _relevance(self, state: TurnState) -> list[float]:
         return self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])

@@ -1,6 +1,8 @@
 """What the RL router observes and which actions it has, shared by training and serving.
 
-Actions: the device, or the cloud with an attachment choice (none / the most relevant view /
+The query's features include the score of a prompt-only router trained on the training
+conversations' recorded outcomes (saved with the policy), so the agent can learn which turns
+the device handles. Actions: the device, or the cloud with an attachment choice (none / the most relevant view /
 all) and a context plan (full / last turn / none) — 10 in all. Observation: the turn's text
 features, the history (previous endpoint, context size, how much of it the cloud holds), the
 remaining latency and dollar budget (as shares of the episode's budget and in log units), the
@@ -24,12 +26,13 @@ PLANS = (HistoryPlan(kind="full"), HistoryPlan(kind="last_k", k=1), HistoryPlan(
 ACTIONS: list[tuple[str, str, HistoryPlan | None]] = [("device", "none", None)] + [
     ("cloud", attach, plan) for attach in ATTACHMENT_CHOICES for plan in PLANS
 ]
-OBS_DIM = len(NAMES) + 1 + 3 + 2 + 4 + 1 + 2
+OBS_DIM = len(NAMES) + 1 + 1 + 3 + 2 + 4 + 1 + 2
 OBS_BOUND = 10.0  # every feature is clipped to [-10, 10]
 
 
-def observe(state: TurnState, cloud: str) -> npt.NDArray[np.float32]:
-    """The observation vector for this turn (no benchmark-only information)."""
+def observe(state: TurnState, cloud: str, difficulty: float) -> npt.NDArray[np.float32]:
+    """The observation vector for this turn (no benchmark-only information). `difficulty` is a
+    prompt-only router's score for the question (how much the cloud is expected to help)."""
     text = state.request.last_user_text
     previous = [state.last_endpoint is None, state.last_endpoint == state.device,
                 state.last_endpoint not in (None, state.device)]
@@ -42,6 +45,7 @@ def observe(state: TurnState, cloud: str) -> npt.NDArray[np.float32]:
     link = view.link if view is not None else None
     features = [
         *text_features([text])[0].tolist(),
+        float(difficulty),
         float("camera" in text.lower()),
         *[float(p) for p in previous],
         math.log1p(history_tokens) / 10, min(1.0, held),

@@ -6,18 +6,26 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import joblib
+import numpy as np
 from pydantic import BaseModel
 
 from tierlink import __version__
-from tierlink.bench.conversations import build_case_study
+from tierlink.bench.conversations import CaseStudy, build_case_study
 from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.learn.data import PairData, Prompts
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.featurize import Featurizer
 from tierlink.learn.rl_env import ConversationEnv
 from tierlink.learn.rl_features import ACTIONS, OBS_DIM
+from tierlink.learn.routers.base import Router
+from tierlink.learn.routers.classifiers import LogRegRouter
 from tierlink.network.link import Link
 from tierlink.network.registry import link_profiles
 
 MODEL_FILE = "rl_policy.zip"
 META_FILE = "rl_policy.json"
+DIFFICULTY_FILE = "difficulty.joblib"
 DEVICE_PROFILE = "jetson-orin-nano/llama3.2-1b-q4"
 CLOUD_PROFILE = "gpt-4o"
 
@@ -34,12 +42,35 @@ class RLMeta(BaseModel):
     tierlink_version: str
 
 
+class DifficultyScorer:
+    """A prompt-only router's score for one question (cached embeddings; no task label)."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.cache = EmbeddingCache()
+
+    def __call__(self, text: str) -> float:
+        prompts = Prompts(np.asarray(["turn"]), [text], [None])
+        return float(self.router.score(prompts, self.cache)[0])
+
+
+def train_difficulty(case: CaseStudy) -> Router:
+    """Logistic regression on the training conversations' recorded device/cloud outcomes."""
+    router = LogRegRouter()
+    router.featurizer = Featurizer(use_task=False)  # the live turn carries no task label
+    return router.fit(PairData.from_outcomes(case.table.frame, "device", "cloud"), EmbeddingCache())
+
+
 def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
-             latency_weight: float = 0.3, cost_weight: float = 0.3) -> ConversationEnv:
+             latency_weight: float = 0.3, cost_weight: float = 0.3) -> tuple[ConversationEnv, Router]:
+    """The training environment: conversations from the train split only (evaluation uses test)."""
     profiles = endpoint_profiles()
-    case = build_case_study(conversations, seed=seed + 1000, data_root=data_root)  # not the evaluation seed
+    case = build_case_study(conversations, seed=seed + 1000, data_root=data_root, split="train")
+    difficulty = train_difficulty(case)
     path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
-    return ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, latency_weight, cost_weight)
+    env = ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, DifficultyScorer(difficulty),
+                          latency_weight, cost_weight)
+    return env, difficulty
 
 
 def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
@@ -50,7 +81,7 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
     from sb3_contrib import MaskablePPO
     from stable_baselines3.common.callbacks import BaseCallback
 
-    env = make_env(conversations, seed, link, data_root, latency_weight, cost_weight)
+    env, difficulty = make_env(conversations, seed, link, data_root, latency_weight, cost_weight)
     check_env(env, skip_render_check=True)
 
     class _Report(BaseCallback):
@@ -64,6 +95,7 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
     model.learn(total_timesteps=steps, callback=_Report())
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
+    joblib.dump(difficulty, out / DIFFICULTY_FILE)
     meta = RLMeta(steps=steps, seed=seed, conversations=conversations, latency_weight=latency_weight,
                   cost_weight=cost_weight, obs_dim=OBS_DIM, actions=len(ACTIONS), link=link, tierlink_version=__version__)
     (out / META_FILE).write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
+import joblib
 import numpy as np
 
 from tierlink.core.errors import DataError
@@ -27,7 +28,7 @@ class RLPolicy(Policy):
     def __init__(self, model: str | Path, deterministic: bool = True) -> None:
         from sb3_contrib import MaskablePPO
 
-        from tierlink.learn.rl_train import META_FILE, MODEL_FILE
+        from tierlink.learn.rl_train import DIFFICULTY_FILE, META_FILE, MODEL_FILE, DifficultyScorer
 
         directory = Path(model)
         if not (directory / MODEL_FILE).is_file():
@@ -36,6 +37,7 @@ class RLPolicy(Policy):
         if meta["obs_dim"] != OBS_DIM or meta["actions"] != len(ACTIONS):
             raise DataError(str(directory), "trained with another observation or action layout", "retrain it with this version")
         self.model: Any = MaskablePPO.load(directory / MODEL_FILE, device="cpu")
+        self.difficulty = DifficultyScorer(joblib.load(directory / DIFFICULTY_FILE))
         self.deterministic = deterministic
         self.scorer = LexicalRelevance()
 
@@ -53,5 +55,6 @@ class RLPolicy(Policy):
                 worst = reserve(state.request.model_copy(update={"attachments": chosen}), view.profile, view.link)
                 fits = state.budget.fits(worst)
             masks.append(fits)
-        index, _ = self.model.predict(observe(state, cloud), action_masks=np.asarray(masks), deterministic=self.deterministic)
+        observation = observe(state, cloud, self.difficulty(state.request.last_user_text))
+        index, _ = self.model.predict(observation, action_masks=np.asarray(masks), deterministic=self.deterministic)
         return to_action(int(index), state, cloud, relevance)
