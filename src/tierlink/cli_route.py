@@ -16,6 +16,7 @@ from tierlink.bench.datasets import dataset_spec, load_dataset
 from tierlink.bench.evaluate import prepare
 from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
+from tierlink.cli_bench import DataRoot, Seed, SourceSplit
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
 from tierlink.learn.data import Prompts, prompts_of
@@ -25,7 +26,6 @@ from tierlink.learn.routers.base import META_FILE, load_router
 from tierlink.learn.train import score_prompts, train_router
 
 route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
-DataRoot = Annotated[Path | None, typer.Option(help="Folder with the full datasets; default: shipped slices.")]
 
 
 def _fail(exc: TierlinkError) -> None:
@@ -68,8 +68,8 @@ def train(
     weak: Annotated[str | None, typer.Option()] = None,
     strong: Annotated[str | None, typer.Option()] = None,
     data_root: DataRoot = None,
-    seed: Annotated[int, typer.Option()] = 0,
-    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+    seed: Seed = 0,
+    source_split: SourceSplit = False,
 ) -> None:
     """Train a router (higher score = more benefit from the strong model) and save it."""
     console = Console()
@@ -96,8 +96,8 @@ def score(
     prompts: Annotated[Path | None, typer.Option(help="CSV with prompt_id,prompt[,task][,draft] (draft: for post-hoc routers).")] = None,
     outcomes: Annotated[str | None, typer.Option("--outcomes", "-o", help="Or: a dataset key, to score its test split.")] = None,
     data_root: DataRoot = None,
-    seed: Annotated[int, typer.Option()] = 0,
-    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+    seed: Seed = 0,
+    source_split: SourceSplit = False,
 ) -> None:
     """Score prompts with a trained router (the contract's second half)."""
     console = Console()
@@ -132,8 +132,8 @@ def calibrate_command(
     outcomes: Annotated[str, typer.Option("--outcomes", "-o", help="Dataset key: threshold set on its train split, checked on its test split.")],
     target: Annotated[str, typer.Option(help="share:0.3 (strong-call share), dollars:0.002 (per query) or pgr:0.8.")],
     data_root: DataRoot = None,
-    seed: Annotated[int, typer.Option()] = 0,
-    source_split: Annotated[bool, typer.Option("--source-split")] = False,
+    seed: Seed = 0,
+    source_split: SourceSplit = False,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Set the router's threshold for a target on held-in data; report the miss on test data."""
