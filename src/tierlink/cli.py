@@ -28,7 +28,12 @@ from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
 from tierlink.routing.policy import Policy, make_policy
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="tierlink: LLMs on devices, edge boxes and clouds collaborating under compute, network and "
+    "money limits. Start with `tierlink demo`.",
+)
 app.add_typer(bench_app, name="bench")
 app.add_typer(route_app, name="route")
 ConfigOption = Annotated[
