@@ -187,3 +187,10 @@ async def test_posthoc_learned_policy_drafts_then_decides(tmp_path: Path, split)
     escalate = Session(endpoints, "device", make_policy("learned", model=str(tmp_path / "ph"), threshold=0.0), Budget())
     result = await escalate.ask(Request.of(split.pair.prompts[0], max_tokens=16))
     assert result.endpoint == "cloud" and result.usage.output_tokens > 16  # the draft was charged too
+
+
+def test_router_names_for_cli_help_match_the_registry() -> None:
+    from tierlink.learn import router_names
+    from tierlink.learn.routers import ALL_ROUTERS, POSTHOC_ROUTERS
+
+    assert router_names.ALL == tuple(ALL_ROUTERS) and router_names.POST_HOC == tuple(POSTHOC_ROUTERS)

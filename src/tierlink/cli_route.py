@@ -18,12 +18,10 @@ from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
 from tierlink.core.errors import DataError, TierlinkError
+from tierlink.learn import router_names
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
 from tierlink.learn.data import Prompts, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
-from tierlink.learn.routers import ALL_ROUTERS
-from tierlink.learn.routers.base import META_FILE, load_router
-from tierlink.learn.train import score_prompts, train_router
 
 route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
 
@@ -63,7 +61,7 @@ class _Bar:
 @route_app.command()
 def train(
     outcomes: Annotated[str, typer.Option("--outcomes", "-o", help="Outcome table file (all of it trains) or a dataset key (its train split).")],
-    router: Annotated[str, typer.Option(help=f"best (cross-validated) or one of: {', '.join(ALL_ROUTERS)}.")],
+    router: Annotated[str, typer.Option(help=f"best (cross-validated) or one of: {', '.join(router_names.ALL)}.")],
     out: Annotated[Path, typer.Option(help="Directory to save the trained router in.")],
     weak: Annotated[str | None, typer.Option()] = None,
     strong: Annotated[str | None, typer.Option()] = None,
@@ -72,6 +70,8 @@ def train(
     source_split: SourceSplit = False,
 ) -> None:
     """Train a router (higher score = more benefit from the strong model) and save it."""
+    from tierlink.learn.train import train_router  # scikit-learn and torch load only when used
+
     console = Console()
     try:
         frame, weak, strong = _training_table(outcomes, data_root, weak, strong, seed, source_split)
@@ -100,6 +100,8 @@ def score(
     source_split: SourceSplit = False,
 ) -> None:
     """Score prompts with a trained router (the contract's second half)."""
+    from tierlink.learn.train import score_prompts
+
     console = Console()
     try:
         batch = _prompts(model, prompts, outcomes, data_root, seed, source_split)
@@ -113,6 +115,9 @@ def score(
 
 def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root: Path | None,
              seed: int, source_split: bool) -> Prompts:
+    from tierlink.learn.routers.base import load_router
+
+
     if prompts is not None:
         if not prompts.is_file():
             raise DataError(str(prompts), "prompts file does not exist", "give a CSV with prompt_id,prompt[,task]")
@@ -137,6 +142,8 @@ def calibrate_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Set the router's threshold for a target on held-in data; report the miss on test data."""
+    from tierlink.learn.routers.base import META_FILE, load_router
+
     console = Console()
     try:
         kind, value = parse_target(target)

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from tierlink.bench.curve import RoutingCurve
 
-matplotlib.use("Agg")  # headless: no display on servers and CI
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
-from tierlink.bench.curve import RoutingCurve  # noqa: E402
+def _pyplot() -> Any:
+    """matplotlib, headless (no display on servers and CI), imported only when drawing."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def plot_curves(
     curves: Mapping[str, RoutingCurve], weak: str, strong: str, title: str, path: Path, origin: str
 ) -> Path:
     """One PNG: every router's curve, the weak/strong levels; references drawn dashed."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig, ax = _pyplot().subplots(figsize=(7, 4.5), dpi=120)
     any_curve = next(iter(curves.values()))
     for name, curve in curves.items():
         style = "--" if name in ("random", "oracle") else "-"
@@ -39,7 +46,7 @@ def plot_selection(
     learned: list[tuple[float, float]] | None = None,
 ) -> Path:
     """Cost vs quality: each single model as a point, the oracle N-way frontier as a line."""
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    fig, ax = _pyplot().subplots(figsize=(7, 4.5), dpi=120)
     for label, cost, quality in singles:
         ax.scatter(cost, quality, s=18)
         ax.annotate(label, (cost, quality), fontsize=6, xytext=(3, 2), textcoords="offset points")
@@ -64,7 +71,7 @@ def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, pa
 
     `points` holds (policy, mean latency s, mean dollars, mean quality).
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
+    fig, (left, right) = _pyplot().subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
     for name, latency, dollars, quality in points:
         for ax, x in ((left, latency), (right, dollars)):
             ax.scatter(x, quality, s=30)
@@ -83,5 +90,5 @@ def _save(fig: Figure, path: Path, origin: str) -> Path:
     fig.text(0.01, 0.01, f"numbers: {origin}", fontsize=7, color="dimgrey")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
+    _pyplot().close(fig)
     return path
