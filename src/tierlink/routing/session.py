@@ -21,6 +21,7 @@ from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Attachment, Completion, Message, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
+from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE
 from tierlink.routing.modality import AttachmentSelector
@@ -183,14 +184,11 @@ class Session:
         state = self.preview(request)
         if self._enforce(action, state) != action:
             return False
-        endpoint = self.endpoints[action.endpoint]
         outgoing, _, _ = self._outgoing(action.endpoint, request, action)
-        link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
         try:
-            exact = endpoint.quote(outgoing)
+            return self.budget.fits(self._worst_case(action.endpoint, outgoing))
         except TierlinkError:
             return False
-        return self.budget.fits(reserve(outgoing, endpoint.profile, link, exact))
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -222,7 +220,7 @@ class Session:
                 reachable=_reachable(endpoint),
                 allowed=self.residency.text_allowed(request, self.zones.get(name, "cloud")),
                 holds_messages=held.get(name, 0),
-                link=endpoint.link if isinstance(endpoint, LinkedEndpoint) else None,
+                link=_link_of(endpoint),
             )
         return TurnState(
             turn=turn,
@@ -268,9 +266,8 @@ class Session:
         )
         sent = allowed
         if action.attachments is None and name != self.device and allowed:
-            link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
             sent = self.selector.select(request.last_user_text, request.attachments, allowed,
-                                        endpoint.profile, link, self.scorer).chosen
+                                        endpoint.profile, _link_of(endpoint), self.scorer).chosen
         outgoing = request.model_copy(
             update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)}
         )
@@ -282,12 +279,10 @@ class Session:
         plan = action.history or self.history_plan
         overhead = await self._summarise(plan) if name != self.device and plan.kind == "summary" else Usage()
         outgoing, sent, plan = self._outgoing(name, request, action)
-        link = endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
         try:
-            exact = endpoint.quote(outgoing)
+            worst = self._worst_case(name, outgoing)
         except TierlinkError as exc:
             return f"{name} cannot answer ({exc})"
-        worst = reserve(outgoing, endpoint.profile, link, exact)
         if not self.budget.fits(worst):
             return (f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
                     f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})")
@@ -301,6 +296,11 @@ class Session:
             self.stats.dollar_violations += 1
         self.prefixes.record(name, outgoing.messages)
         return _Call(completion, sent, plan, overhead)
+
+    def _worst_case(self, name: str, outgoing: Request) -> Usage:
+        """The reservation for sending `outgoing` to `name` (exact where the endpoint can quote)."""
+        endpoint = self.endpoints[name]
+        return reserve(outgoing, endpoint.profile, _link_of(endpoint), endpoint.quote(outgoing))
 
     def _with_prefix_cache(self, name: str, outgoing: Request, completion: Completion) -> Completion:
         """Charge a prefix this endpoint already holds at its cached price, for endpoints whose
@@ -379,6 +379,11 @@ class Session:
             budget_left=self.budget,
             refused=True,
         )
+
+
+def _link_of(endpoint: Endpoint) -> Link | None:
+    """The link an endpoint is reached over; None for in-process ones (the device)."""
+    return endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
 
 
 def _reachable(endpoint: Endpoint) -> bool:
