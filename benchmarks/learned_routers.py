@@ -18,7 +18,7 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.datasets import dataset_spec, load_from
 from tierlink.bench.evaluate import evaluate, prepare
 from tierlink.learn.data import prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
@@ -37,7 +37,7 @@ def main(data_root: Path | None, keys: list[str]) -> None:
         task = progress.add_task("training", total=len(keys) * len(ALL_ROUTERS))
         for key in keys:
             spec = dataset_spec(key)
-            frame = load_dataset(key, data_root / spec.full_dir if data_root else None)
+            frame = load_from(key, data_root)
             prepared = prepare(key, frame, spec.weak, spec.strong, 0.3, 0, key == "llmrouter")
             prompts = prompts_of(prepared.pair, frame)
             has_drafts = prompts.drafts is not None  # the weak model's recorded answers

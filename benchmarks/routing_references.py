@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.progress import track
 
 from tierlink.bench.baselines import prompt_length
-from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.datasets import dataset_spec, load_from
 from tierlink.bench.evaluate import evaluate, prepare
 
 RUNS = [
@@ -41,7 +41,7 @@ def main(data_root: Path | None) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for key, weak, strong, source_split in track(RUNS, description="evaluating", transient=True):
         spec = dataset_spec(key)
-        frame = load_dataset(key, data_root / spec.full_dir if data_root else None)
+        frame = load_from(key, data_root)
         prepared = prepare(key, frame, weak or spec.weak, strong or spec.strong, 0.3, 0, source_split)
         result = evaluate(prepared, {"prompt-length": prompt_length(prepared.pair, 0)}, by_task=False).overall
         r, o, p = result["random"], result["oracle"], result["prompt-length"]

@@ -13,7 +13,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from tierlink.bench.baselines import BASELINES, baseline
-from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.datasets import dataset_spec, load_from
 from tierlink.bench.evaluate import Evaluation, Prepared, curves_for, evaluate, prepare
 from tierlink.bench.metrics import pareto_frontier
 from tierlink.bench.nway import oracle_frontier, outcome_matrices, single_model_points
@@ -45,10 +45,7 @@ def _prepare(outcomes: str, data_root: Path | None, weak: str | None, strong: st
              test_fraction: float, seed: int, source_split: bool) -> Prepared:
     console = Console(stderr=True)
     with console.status(f"loading {outcomes}"):
-        root = None
-        if data_root is not None and not Path(outcomes).suffix:
-            root = data_root / dataset_spec(outcomes).full_dir
-        frame = load_dataset(outcomes, root)
+        frame = load_from(outcomes, data_root)
     if weak is None or strong is None:
         if Path(outcomes).suffix:
             raise TierlinkError("give --weak and --strong for an outcome table file")
@@ -189,8 +186,7 @@ def nway(
     from tierlink.learn.nway import NWayRouter, evaluate_nway
 
     try:
-        root = data_root / dataset_spec(outcomes).full_dir if data_root and not Path(outcomes).suffix else None
-        frame = load_dataset(outcomes, root)
+        frame = load_from(outcomes, data_root)
         frame = frame.dropna(subset=["cost_usd"]) if "cost_usd" in frame else frame
         outcome_matrices(frame)  # clear error when there is no price table
         train, test, _ = split_outcomes(frame, 0.3, seed, source_split)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.datasets import dataset_spec, load_dataset, load_from
 from tierlink.bench.evaluate import prepare
 from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
@@ -40,7 +40,7 @@ def _training_table(outcomes: str, data_root: Path | None, weak: str | None, str
             raise DataError(outcomes, "--weak and --strong are needed for an outcome table file", "name both models")
         return load_dataset(outcomes), weak, strong
     spec = dataset_spec(outcomes)
-    frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+    frame = load_from(outcomes, data_root)
     weak, strong = weak or spec.weak, strong or spec.strong
     return prepare(outcomes, frame, weak, strong, 0.3, seed, source_split).train, weak, strong
 
@@ -125,8 +125,7 @@ def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root:
     if outcomes is None:
         raise DataError("score", "nothing to score", "give --prompts FILE or --outcomes KEY")
     _, meta = load_router(model)
-    spec = dataset_spec(outcomes)
-    frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+    frame = load_from(outcomes, data_root)
     prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
     return prompts_of(prepared.pair, frame)
 
@@ -148,8 +147,7 @@ def calibrate_command(
     try:
         kind, value = parse_target(target)
         router, meta = load_router(model)
-        spec = dataset_spec(outcomes)
-        frame = load_dataset(outcomes, data_root / spec.full_dir if data_root else None)
+        frame = load_from(outcomes, data_root)
         prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
         held_in = ModelPair.from_outcomes(prepared.train, meta.weak, meta.strong)
         cache = EmbeddingCache()

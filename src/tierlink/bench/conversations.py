@@ -20,7 +20,7 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel
 
-from tierlink.bench.datasets import dataset_spec, load_dataset
+from tierlink.bench.datasets import load_from
 from tierlink.bench.loaders.routellm_mtbench import FOLLOW_UP
 from tierlink.bench.splits import hash_split
 from tierlink.core.messages import Attachment, Message, Request
@@ -125,8 +125,7 @@ def _turn(prompt_id: str, text: str, category: str, rng: random.Random) -> Conve
 
 def _roles(key: str, device: str, cloud: str, data_root: Path | None) -> pd.DataFrame:
     """The dataset's device-side and cloud-side records, renamed to the roles 'device'/'cloud'."""
-    root = data_root / dataset_spec(key).full_dir if data_root else None
-    frame = load_dataset(key, root)
+    frame = load_from(key, data_root)
     both = frame[frame["model"].isin([device, cloud])]
     answered = both.groupby("prompt_id")["model"].transform("nunique") == 2
     both = both[answered].copy()

@@ -45,6 +45,14 @@ def load_dataset(key: str, root: Path | None = None) -> pd.DataFrame:
     return spec.loader(root if root is not None else shipped_root(spec))
 
 
+def load_from(key: str, data_root: Path | None = None) -> pd.DataFrame:
+    """Like load_dataset, with `data_root` the folder that holds the full releases of every
+    dataset (e.g. ../shared/data/outcomes) instead of one dataset's own folder."""
+    if data_root is None or Path(key).suffix:
+        return load_dataset(key)
+    return load_dataset(key, data_root / dataset_spec(key).full_dir)
+
+
 def dataset_spec(key: str) -> DatasetSpec:
     from tierlink.bench.loaders import DATASETS  # loaders import this module's DatasetSpec
 
