@@ -282,14 +282,20 @@ def conversations(
 
             router = build_endpoint("gemma", default_config().endpoints["gemma"])
 
+        loaded: dict[str, Policy] = {}  # trained policies are stateless: load each model once
+
         def factory(name: str) -> Policy:
+            if name in loaded:
+                return loaded[name]
             params: dict[str, object] = {"router": router} if name == "llm-router" else {}
             if name in rl_dirs:
-                return make_policy("rl", model=str(rl_dirs[name]))
+                loaded[name] = make_policy("rl", model=str(rl_dirs[name]))
+                return loaded[name]
             if name == "learned":
                 if learned is None:
                     raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")
-                params = {"model": str(learned)}
+                loaded[name] = make_policy("learned", model=str(learned))
+                return loaded[name]
             if name == "threshold":
                 params = {"difficulty": "reasoning", "threshold": 0.25}
             if name == "random":
