@@ -1,1 +1,1 @@
-"""agents — built by a later issue; see ../shared/DESIGN.md."""
+"""Horizontal collaboration: agents on nodes, topologies, patterns and their traffic."""
