@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tierlink.bench.grading import extract_choice, grade_choice
 from tierlink.core.errors import DataError, UnknownPrompt
+from tierlink.core.grading import extract_choice, grade_choice
 from tierlink.core.messages import Request
 from tierlink.data import shipped
 from tierlink.endpoints.base import collect

@@ -45,6 +45,21 @@ def _training_table(outcomes: str, data_root: Path | None, weak: str | None, str
     return prepare(outcomes, frame, weak, strong, 0.3, seed, source_split).train, weak, strong
 
 
+def _graded_drafts(path: Path) -> pd.DataFrame:
+    """Drafts written by `route collect-drafts`, checked to be gradeable training rows."""
+    from tierlink.core.outcomes import read_outcomes
+
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        raise DataError(str(path), "not a drafts CSV", "give the --out file of `tierlink route collect-drafts`")
+    if "score" not in pd.read_csv(path, nrows=1).columns:
+        raise DataError(str(path), "the drafts are not graded (no score column)",
+                        "collect them from prompts with a gold column, so each draft is graded")
+    rows = read_outcomes(path)
+    if rows["model"].nunique() != 1:
+        raise DataError(str(path), "drafts of more than one model", "collect one device model's drafts per file")
+    return rows
+
+
 class _Bar:
     """Adapts train_router's (stage, done, total) reports to a rich progress bar."""
 
@@ -68,13 +83,19 @@ def train(
     data_root: DataRoot = None,
     seed: Seed = 0,
     source_split: SourceSplit = False,
+    drafts: Annotated[Path | None, typer.Option(help="Graded device drafts from `route collect-drafts`: their model becomes the weak one.")] = None,
 ) -> None:
     """Train a router (higher score = more benefit from the strong model) and save it."""
     from tierlink.learn.train import train_router  # scikit-learn and torch load only when used
 
     console = Console()
     try:
+        if drafts is not None:
+            device_rows = _graded_drafts(drafts)
+            weak = str(device_rows["model"].iloc[0])
         frame, weak, strong = _training_table(outcomes, data_root, weak, strong, seed, source_split)
+        if drafts is not None:
+            frame = pd.concat([frame[frame["model"] != weak], device_rows], ignore_index=True)
         with Progress(console=console, transient=True) as progress:
             meta = train_router(frame, weak, strong, router, out, progress=_Bar(progress), seed=seed)
     except TierlinkError as exc:
@@ -175,8 +196,8 @@ def rl_train(
     conversations: Annotated[int, typer.Option(min=10, help="Training conversations (a different seed than evaluation).")] = 200,
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
     data_root: DataRoot = None,
-    latency_weight: Annotated[float, typer.Option(min=0)] = 0.3,
-    cost_weight: Annotated[float, typer.Option(min=0)] = 0.3,
+    latency_weight: Annotated[float, typer.Option(min=0, help="Reward weight on seconds / latency budget.")] = 0.3,
+    cost_weight: Annotated[float, typer.Option(min=0, help="Reward weight on dollars / dollar budget.")] = 0.3,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
     from tierlink.learn.rl_train import train_rl
@@ -191,3 +212,47 @@ def rl_train(
         _fail(exc)
     console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}); saved to {out}; "
                   f"serve it with policy `rl` (params: model={out})")
+
+
+@route_app.command("collect-drafts")
+def collect_drafts_command(
+    prompts: Annotated[str, typer.Option(help="CSV/outcome table with prompt_id,prompt[,task,gold], or a dataset key.")],
+    out: Annotated[Path, typer.Option(help="CSV to append the drafts to (an interrupted run resumes).")],
+    samples: Annotated[int, typer.Option(min=0, max=8, help="Extra sampled drafts per prompt, for agreement.")] = 4,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Draft length cap (use the session's cap).")] = 16,
+    limit: Annotated[int | None, typer.Option(min=1, help="Draft at most this many prompts.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded Gemma device).")] = None,
+    data_root: DataRoot = None,
+) -> None:
+    """Run the device model on prompts and record its drafts with log-prob, entropy and
+    agreement signals, graded where a gold answer is given: training data for `--router posthoc`."""
+    import asyncio
+
+    from tierlink.config.build import build_deployment
+    from tierlink.config.load import default_config, load_config
+    from tierlink.learn.draft_collection import collect_drafts
+
+    console = Console()
+    try:
+        frame = load_from(prompts, data_root) if not Path(prompts).suffix else _read_prompt_table(Path(prompts))
+        if limit is not None:
+            frame = frame[frame["prompt_id"].isin(frame["prompt_id"].drop_duplicates().head(limit))]
+        deployment = build_deployment(load_config(config) if config else default_config())
+        endpoint = deployment.endpoints[deployment.device]
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task(f"drafting with {endpoint.name}", total=frame["prompt_id"].nunique())
+            table, failures = asyncio.run(collect_drafts(
+                endpoint, frame, out, samples, max_tokens,
+                progress=lambda done, total: progress.update(bar, completed=done, total=total)))
+    except TierlinkError as exc:
+        _fail(exc)
+    for failure in failures:
+        console.print(f"[yellow]skipped[/] {failure}")
+    graded = f", device accuracy {table['score'].mean():.3f}" if "score" in table.columns and len(table) else ""
+    console.print(f"{len(table)} drafts in {out}{graded}; {len(failures)} failed")
+
+
+def _read_prompt_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataError(str(path), "file does not exist", "give a CSV with prompt_id,prompt[,task,gold]")
+    return pd.read_csv(path, dtype={"prompt_id": str, "gold": str}, keep_default_na=False, na_values=[""])

@@ -13,10 +13,10 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from tierlink.bench.grading import extract_choice, grade_choice
 from tierlink.config.build import Deployment
 from tierlink.context.history import HistoryPlan
 from tierlink.core.budget import Budget
+from tierlink.core.grading import extract_choice, grade_choice
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable

@@ -12,6 +12,7 @@ import contextlib
 import os
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,8 +62,11 @@ class LlamaCppEndpoint(Endpoint):
         self.n_threads = n_threads or os.cpu_count() or 1
         self.seed = seed
         self._llm: Any = None
-        self._lock = asyncio.Lock()
+        # one asyncio lock per event loop (an asyncio.Lock binds to the loop that first waits on
+        # it; a CLI or a test suite runs several loops over one endpoint)
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
         self._load_lock = threading.Lock()
+        self._model_lock = threading.Lock()  # llama.cpp contexts are not thread-safe across loops
 
     def load(self) -> Any:
         """Load the model now (blocking); later calls reuse it."""
@@ -87,15 +91,19 @@ class LlamaCppEndpoint(Endpoint):
                     raise ModelNotFound(f"llama.cpp could not load {path}: {exc}") from exc
             return self._llm
 
+    def _lock(self) -> asyncio.Lock:
+        """This loop's lock: one call at a time per model within a loop."""
+        return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
     async def complete(self, request: Request) -> Completion:
         queued = time.perf_counter()
-        async with self._lock:
+        async with self._lock():
             waited = time.perf_counter() - queued
             return await asyncio.to_thread(self._complete_blocking, request, waited)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
         queued = time.perf_counter()
-        async with self._lock:
+        async with self._lock():
             waited = time.perf_counter() - queued
             loop = asyncio.get_running_loop()
             queue: asyncio.Queue[StreamChunk | BaseException] = asyncio.Queue()
@@ -103,8 +111,9 @@ class LlamaCppEndpoint(Endpoint):
 
             def produce() -> None:
                 try:
-                    for chunk in self._stream_blocking(request, waited, stop):
-                        loop.call_soon_threadsafe(queue.put_nowait, chunk)
+                    with self._model_lock:
+                        for chunk in self._stream_blocking(request, waited, stop):
+                            loop.call_soon_threadsafe(queue.put_nowait, chunk)
                 except Exception as exc:  # noqa: BLE001 - handed to the consumer, re-raised there
                     loop.call_soon_threadsafe(queue.put_nowait, exc)
 
@@ -122,7 +131,8 @@ class LlamaCppEndpoint(Endpoint):
                 await worker
 
     def _complete_blocking(self, request: Request, waited: float) -> Completion:
-        chunks = list(self._stream_blocking(request, waited, threading.Event(), stream=False))
+        with self._model_lock:
+            chunks = list(self._stream_blocking(request, waited, threading.Event(), stream=False))
         final = chunks[-1].completion
         assert final is not None
         return final

@@ -11,6 +11,8 @@ import pandas as pd
 from tierlink.bench.pair import ModelPair
 from tierlink.core.errors import DataError
 
+SIGNAL_PREFIX = "signal_"
+
 
 @dataclass(frozen=True)
 class Prompts:
@@ -21,6 +23,8 @@ class Prompts:
     tasks: list[str | None]
     drafts: list[str | None] | None = None  # the weak (device) model's answer, for post-hoc routers
     draft_tokens: list[float] | None = None
+    # live draft signals by name (log-probs, entropy, agreement...; NaN where missing)
+    signals: dict[str, npt.NDArray[np.float64]] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -32,22 +36,25 @@ class Prompts:
             [self.tasks[i] for i in index],
             None if self.drafts is None else [self.drafts[i] for i in index],
             None if self.draft_tokens is None else [self.draft_tokens[i] for i in index],
+            None if self.signals is None else {name: values[index] for name, values in self.signals.items()},
         )
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> Prompts:
-        """From a table with prompt_id, prompt and optionally task (one row per prompt)."""
+        """From a table with prompt_id, prompt and optionally task, and for post-hoc routers the
+        draft (`draft` or `response`), its length (`draft_tokens` or `output_tokens`) and
+        `signal_*` columns as `tierlink route collect-drafts` writes them (one row per prompt)."""
         missing = {"prompt_id", "prompt"} - set(frame.columns)
         if missing:
             raise DataError("prompts", f"missing column(s) {', '.join(sorted(missing))}", "give prompt_id,prompt[,task]")
         unique = frame.drop_duplicates("prompt_id")
         tasks = unique["task"].astype(str).tolist() if "task" in unique.columns else [None] * len(unique)
-        drafts = unique["draft"].fillna("").astype(str).tolist() if "draft" in unique.columns else None
-        draft_tokens = (
-            unique["draft_tokens"].astype(float).tolist() if "draft_tokens" in unique.columns else None
-        )
+        text_column = next((c for c in ("draft", "response") if c in unique.columns), None)
+        drafts = unique[text_column].fillna("").astype(str).tolist() if text_column else None
+        length_column = next((c for c in ("draft_tokens", "output_tokens") if c in unique.columns), None)
+        draft_tokens = unique[length_column].astype(float).tolist() if length_column else None
         return cls(unique["prompt_id"].astype(str).to_numpy(), unique["prompt"].astype(str).tolist(), tasks,
-                   drafts, draft_tokens)
+                   drafts, draft_tokens, signals_of(unique))
 
 
 @dataclass(frozen=True)
@@ -99,4 +106,13 @@ def prompts_of(pair: ModelPair, frame: pd.DataFrame) -> Prompts:
     draft_tokens = None
     if "output_tokens" in weak_rows.columns and weak_rows["output_tokens"].notna().any():
         draft_tokens = weak_rows["output_tokens"].reindex(pair.prompt_ids).fillna(0).astype(float).tolist()
-    return Prompts(pair.prompt_ids, pair.prompts.tolist(), pair.tasks.tolist(), drafts, draft_tokens)
+    return Prompts(pair.prompt_ids, pair.prompts.tolist(), pair.tasks.tolist(), drafts, draft_tokens,
+                   signals_of(weak_rows.reindex(pair.prompt_ids)))
+
+
+def signals_of(frame: pd.DataFrame) -> dict[str, npt.NDArray[np.float64]] | None:
+    """The `signal_*` columns (live draft signals) of a table, by signal name; None if it has none."""
+    columns = [c for c in frame.columns if str(c).startswith(SIGNAL_PREFIX)]
+    if not columns:
+        return None
+    return {c[len(SIGNAL_PREFIX):]: pd.to_numeric(frame[c], errors="coerce").to_numpy(np.float64) for c in columns}

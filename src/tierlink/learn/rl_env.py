@@ -23,7 +23,14 @@ from tierlink.bench.conversations import CaseStudy, turn_request
 from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.replay import ReplayEndpoint
-from tierlink.learn.rl_features import ACTIONS, OBS_BOUND, OBS_DIM, observe, to_action
+from tierlink.learn.rl_features import (
+    ACTIONS,
+    OBS_BOUND,
+    OBS_DIM,
+    observe,
+    to_action,
+    with_device_mask,
+)
 from tierlink.network.clock import VirtualClock
 from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
@@ -33,6 +40,8 @@ from tierlink.routing.session import Session
 from tierlink.routing.state import Action, TurnState
 
 CLOUD = "cloud"
+LATENCY_WEIGHT = 0.3  # reward weight on seconds / latency budget
+COST_WEIGHT = 0.3  # reward weight on dollars / dollar budget
 
 
 def sample_budget(rng: np.random.Generator) -> Budget:
@@ -66,7 +75,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, case: CaseStudy, device: EndpointProfile, cloud: EndpointProfile, link: Link,
-                 difficulty: Callable[[str], float], latency_weight: float = 0.3, cost_weight: float = 0.3,
+                 difficulty: Callable[[str], float], latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
                  fixed_budget: Budget | None = None, scorer: RelevanceScorer | None = None) -> None:
         super().__init__()
         self.case, self.device, self.cloud, self.link = case, device, cloud, link
@@ -110,15 +119,12 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         return self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
 
     def action_masks(self) -> npt.NDArray[np.bool_]:
-        """Actions the session would accept now (the device is always offered)."""
+        """Actions the session would accept now (see with_device_mask for the device)."""
         assert self._session is not None
         state = self._state()
         relevance = self._relevance(state)
-        masks = [True]
-        for index in range(1, len(ACTIONS)):
-            action = to_action(index, state, CLOUD, relevance)
-            masks.append(self._session.admissible(state.request, action))
-        return np.asarray(masks, dtype=bool)
+        cloud = [self._session.admissible(state.request, to_action(i, state, CLOUD, relevance)) for i in range(1, len(ACTIONS))]
+        return with_device_mask(cloud, self._session.admissible(state.request, to_action(0, state, CLOUD, relevance)))
 
     def step(self, action: int) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         assert self._session is not None

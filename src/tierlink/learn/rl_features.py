@@ -4,7 +4,7 @@ The query's features include the score of a prompt-only router trained on the tr
 conversations' recorded outcomes (saved with the policy), so the agent can learn which turns
 the device handles. Actions: the device, or the cloud with an attachment choice (none / the most relevant view /
 all) and a context plan (full / last turn / none) — 10 in all. Observation: the turn's text
-features, the history (previous endpoint, context size, how much of it the cloud holds), the
+features, whether it seems to lean on the previous turn, the history (previous endpoint, context size, how much of it the cloud holds), the
 remaining latency and dollar budget (as shares of the episode's budget and in log units), the
 turns left and the link state.
 """
@@ -12,6 +12,7 @@ turns left and the link state.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import numpy.typing as npt
@@ -26,7 +27,12 @@ PLANS = (HistoryPlan(kind="full"), HistoryPlan(kind="last_k", k=1), HistoryPlan(
 ACTIONS: list[tuple[str, str, HistoryPlan | None]] = [("device", "none", None)] + [
     ("cloud", attach, plan) for attach in ATTACHMENT_CHOICES for plan in PLANS
 ]
-OBS_DIM = len(NAMES) + 1 + 1 + 3 + 2 + 4 + 1 + 2
+OBS_DIM = len(NAMES) + 1 + 1 + 1 + 3 + 2 + 4 + 1 + 2
+# Words by which a turn leans on the previous one ("rewrite your previous answer", "now do the same")
+_REFERS_BACK = re.compile(
+    r"\b(previous|above|earlier|original|your (?:own )?(?:response|answer|reply|solution|story|poem|essay|plan|code)|"
+    r"rewrite|rephrase|revise|reformulate|amend|update|continue|again|instead|elaborate|more details|"
+    r"the same|what if|them|its?)\b", re.IGNORECASE)
 OBS_BOUND = 10.0  # every feature is clipped to [-10, 10]
 
 
@@ -47,6 +53,7 @@ def observe(state: TurnState, cloud: str, difficulty: float) -> npt.NDArray[np.f
         *text_features([text])[0].tolist(),
         float(difficulty),
         float("camera" in text.lower()),
+        float(state.history != () and bool(_REFERS_BACK.search(text))),
         *[float(p) for p in previous],
         math.log1p(history_tokens) / 10, min(1.0, held),
         (budget.latency_s or 0.0) / total_s if total_s else 1.0,
@@ -73,3 +80,10 @@ def to_action(index: int, state: TurnState, cloud: str, relevance: list[float]) 
     label = plan.label() if plan is not None else "full"
     return Action(endpoint=cloud, attachments=chosen, history=plan,
                   reason=f"rl: cloud, attachments {attach}, history {label}")
+
+
+def with_device_mask(cloud_masks: list[bool], device_fits: bool) -> npt.NDArray[np.bool_]:
+    """The device is offered when its worst case fits the budget left, or when no cloud action
+    does (then it is the last resort): choosing a device call that cannot fit would only refuse
+    a turn the cloud could have answered."""
+    return np.asarray([device_fits or not any(cloud_masks), *cloud_masks], dtype=bool)

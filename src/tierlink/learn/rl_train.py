@@ -16,7 +16,7 @@ from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.learn.data import PairData, Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.featurize import Featurizer
-from tierlink.learn.rl_env import ConversationEnv
+from tierlink.learn.rl_env import COST_WEIGHT, LATENCY_WEIGHT, ConversationEnv
 from tierlink.learn.rl_features import ACTIONS, OBS_DIM
 from tierlink.learn.routers.base import Router
 from tierlink.learn.routers.classifiers import LogRegRouter
@@ -62,7 +62,7 @@ def train_difficulty(case: CaseStudy) -> Router:
 
 
 def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
-             latency_weight: float = 0.3, cost_weight: float = 0.3) -> tuple[ConversationEnv, Router]:
+             latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT) -> tuple[ConversationEnv, Router]:
     """The training environment: conversations from the train split only (evaluation uses test)."""
     profiles = endpoint_profiles()
     case = build_case_study(conversations, seed=seed + 1000, data_root=data_root, split="train")
@@ -74,7 +74,7 @@ def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_roo
 
 
 def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
-             data_root: Path | None = None, latency_weight: float = 0.3, cost_weight: float = 0.3,
+             data_root: Path | None = None, latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
              progress: Callable[[int], None] | None = None) -> RLMeta:
     """Check the environment with gymnasium's checker, train, save policy and metadata."""
     from gymnasium.utils.env_checker import check_env

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -82,10 +83,24 @@ def train_router(
     report(f"fitting {chosen}", 0, 1)
     router = make_router(chosen).fit(data, cache)
     meta = RouterMeta(router=chosen, weak=weak, strong=strong, train_prompts=total, features=router.features,
-                      tierlink_version=__version__, cv_apgr=scores, needs_draft=router.needs_draft)
+                      tierlink_version=__version__, cv_apgr=scores, needs_draft=router.needs_draft,
+                      **_draft_collection(frame, weak, router))
     router.save(out, meta)
     report(f"fitting {chosen}", 1, 1)
     return meta
+
+
+def _draft_collection(frame: pd.DataFrame, weak: str, router: Router) -> dict[str, Any]:
+    """How the live signals a post-hoc router learned from were drawn, so a session draws them alike."""
+    names = list(getattr(router, "signal_names", []))
+    if not names:
+        return {}
+    rows = frame[frame["model"] == weak]
+    found: dict[str, Any] = {"signals": names}
+    for column, key in (("samples", "samples"), ("max_tokens", "draft_max_tokens")):
+        if column in rows.columns and rows[column].notna().any():
+            found[key] = int(rows[column].max())
+    return found
 
 
 def score_prompts(model_dir: Path, prompts: Prompts, cache: EmbeddingCache | None = None) -> npt.NDArray[np.float64]:

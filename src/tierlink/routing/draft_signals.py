@@ -10,18 +10,18 @@ from __future__ import annotations
 import math
 import re
 
-from tierlink.core.messages import Completion
+from tierlink.core.grading import answer_key
+from tierlink.core.messages import Completion, Request
 
-_WORDS = re.compile(r"[a-z0-9]+")
+_CHOICE_TOKEN = re.compile(r"^\(?([A-J])\)?$")
+SAMPLE_TEMPERATURE = 0.8
+SAMPLE_SEED = 1000
+# The numeric evidence a learned post-hoc router reads (NaN where a draft lacks it).
+SIGNALS = ("mean_logprob", "min_logprob", "mean_entropy", "first_margin", "choice_share", "agreement", "draft_tokens")
 SELF_CHECK_TEMPLATE = (
     "Question: {question}\nProposed answer: {answer}\n"
     "Is the proposed answer correct? Reply yes or no."
 )
-
-
-def normalised_answer(text: str, words: int = 8) -> str:
-    """First words of an answer, lower-cased and without punctuation, for agreement checks."""
-    return " ".join(_WORDS.findall(text.lower())[:words])
 
 
 def mean_logprob(draft: Completion) -> float | None:
@@ -35,11 +35,11 @@ def mean_entropy(draft: Completion) -> float | None:
 
 
 def agreement(draft: Completion, samples: tuple[Completion, ...]) -> float | None:
-    """Share of samples that give the same (normalised) answer as the draft."""
+    """Share of samples that give the same answer as the draft (answer_key)."""
     if not samples:
         return None
-    target = normalised_answer(draft.text)
-    return sum(normalised_answer(s.text) == target for s in samples) / len(samples)
+    target = answer_key(draft.text)
+    return sum(answer_key(s.text) == target for s in samples) / len(samples)
 
 
 def label_share(top: dict[str, float] | None, wanted: str, other: str) -> float | None:
@@ -65,3 +65,50 @@ def self_check_yes(check: Completion | None) -> float | None:
         return share
     text = check.text.strip().lower()
     return 1.0 if text.startswith("yes") else 0.0 if text.startswith("no") else None
+
+
+def sampled_request(request: Request, index: int) -> Request:
+    """The index-th extra draft for agreement: the session and draft collection draw the same ones."""
+    return request.model_copy(update={"temperature": SAMPLE_TEMPERATURE, "seed": SAMPLE_SEED + index, "logprobs": False})
+
+
+def first_margin(draft: Completion) -> float | None:
+    """Log-prob gap between the two likeliest first tokens: small when the model hesitates."""
+    if not draft.top_logprobs or len(draft.top_logprobs[0]) < 2:
+        return None
+    best, second = sorted(draft.top_logprobs[0].values(), reverse=True)[:2]
+    return best - second
+
+
+def choice_share(draft: Completion) -> float | None:
+    """At the first step whose likeliest token is an option letter (A-J), that letter's share of
+    the probability on all option letters: how sure a multiple-choice answer is. None if the
+    draft names no letter."""
+    for top in draft.top_logprobs or ():
+        if not top:
+            continue
+        best = max(top, key=lambda token: top[token])
+        match = _CHOICE_TOKEN.match(best.strip())
+        if not match:
+            continue
+        mass: dict[str, float] = {}
+        for token, logprob in top.items():
+            letter = _CHOICE_TOKEN.match(token.strip())
+            if letter:
+                mass[letter.group(1)] = mass.get(letter.group(1), 0.0) + math.exp(logprob)
+        return mass[match.group(1)] / sum(mass.values())
+    return None
+
+
+def signal_values(draft: Completion, samples: tuple[Completion, ...]) -> dict[str, float]:
+    """Every signal in SIGNALS for one draft (NaN where unavailable), for learned post-hoc routers."""
+    values: dict[str, float | None] = {
+        "mean_logprob": mean_logprob(draft),
+        "min_logprob": min(draft.token_logprobs) if draft.token_logprobs else None,
+        "mean_entropy": mean_entropy(draft),
+        "first_margin": first_margin(draft),
+        "choice_share": choice_share(draft),
+        "agreement": agreement(draft, samples),
+        "draft_tokens": float(draft.usage.output_tokens),
+    }
+    return {name: math.nan if value is None else float(value) for name, value in values.items()}

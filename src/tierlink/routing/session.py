@@ -23,7 +23,7 @@ from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
-from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE
+from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE, sampled_request
 from tierlink.routing.modality import AttachmentSelector
 from tierlink.routing.policy import Policy
 from tierlink.routing.relevance import RelevanceScorer, default_scorer
@@ -196,8 +196,7 @@ class Session:
         """Extra device calls a cascade asked for: k sampled drafts and a self-check verdict."""
         found: list[Completion] = []
         for i in range(action.samples):
-            sampled = request.model_copy(update={"temperature": 0.8, "seed": 1000 + i})
-            call = await self._call(self.device, sampled, action)
+            call = await self._call(self.device, sampled_request(request, i), action)
             if isinstance(call, _Call):
                 found.append(call.completion)
         if action.self_check:

@@ -37,6 +37,9 @@ class RouterMeta(BaseModel):
     threshold: float | None = None
     threshold_target: str | None = None
     needs_draft: bool = False
+    signals: list[str] = []  # live draft signals it reads (post-hoc routers trained on collected drafts)
+    samples: int = 0  # sampled drafts per prompt those signals were collected with (agreement)
+    draft_max_tokens: int | None = None  # the draft length cap they were collected with
 
 
 class Router(ABC):

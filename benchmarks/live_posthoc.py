@@ -1,0 +1,130 @@
+"""Live post-hoc routing: the embedded Gemma 3 270M drafts, a router decides whether to escalate.
+
+Weak side **live**: Gemma's drafts, log-probabilities, entropies and k-sample agreement, recorded
+by `tierlink route collect-drafts` on RouterArena's multiple-choice queries and graded against
+the gold letter (shipped in src/tierlink/data/drafts/). Strong side **replay**: the recorded
+graded answers of gemini-2.0-flash-001 on the same queries. The set is small (a few hundred
+prompts), so every router is scored by repeated k-fold cross-validation and reported as
+mean ± sd of APGR and CPT(50%) over the held-out folds.
+
+Compared: random, oracle, prompt-only routers (TF-IDF LR baseline, MiniLM LR), post-hoc on the
+draft text alone, post-hoc with the live signals, the signals-only learned cascade, and the
+hand-set cascade signals used directly as scores (lower confidence = escalate).
+
+    python benchmarks/live_posthoc.py [--data-root ../shared/data/outcomes] [--folds 5 --repeats 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from rich.progress import Progress
+from sklearn.model_selection import KFold
+
+from tierlink.bench.curve import routing_curve
+from tierlink.bench.datasets import load_dataset, load_from
+from tierlink.bench.metrics import apgr, cpt
+from tierlink.bench.pair import ModelPair
+from tierlink.core.outcomes import read_outcomes
+from tierlink.learn.data import PairData
+from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.train import make_router
+
+DRAFTS = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data" / "drafts" / "gemma3_270m_routerarena_mcq.csv"
+STRONG = "gemini-2.0-flash-001"
+Scores = npt.NDArray[np.float64]
+
+
+def pair_data(data_root: Path | None) -> PairData:
+    drafts = read_outcomes(DRAFTS)
+    recorded = load_from("routerarena", data_root) if data_root else load_dataset(
+        str(Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data" / "routerarena_mcq.csv"))
+    strong = recorded[(recorded["model"] == STRONG) & recorded["prompt_id"].isin(drafts["prompt_id"])]
+    frame = pd.concat([strong, drafts], ignore_index=True)
+    return PairData.from_outcomes(frame, str(drafts["model"].iloc[0]), STRONG)
+
+
+def metrics(data: PairData, scores: Scores) -> tuple[float, float]:
+    n = len(data.prompts)
+    pair = ModelPair(weak=data.weak, strong=data.strong, prompt_ids=data.prompts.prompt_ids,
+                     prompts=np.asarray(data.prompts.texts), tasks=np.asarray([t or "" for t in data.prompts.tasks]),
+                     weak_score=data.weak_score, strong_score=data.strong_score,
+                     weak_cost=np.zeros(n), strong_cost=np.ones(n), cost_unit="strong calls")
+    curve = routing_curve(pair, scores)
+    return apgr(curve), cpt(curve, 0.5)
+
+
+def without_signals(data: PairData) -> PairData:
+    return replace(data, prompts=replace(data.prompts, signals=None))
+
+
+def trained(name: str, strip_signals: bool = False) -> Callable[[PairData, PairData, EmbeddingCache], Scores]:
+    def run(train: PairData, test: PairData, cache: EmbeddingCache) -> Scores:
+        if strip_signals:
+            train, test = without_signals(train), without_signals(test)
+        return make_router(name).fit(train, cache).score(test.prompts, cache)
+    return run
+
+
+def signal(name: str, sign: float) -> Callable[[PairData, PairData, EmbeddingCache], Scores]:
+    """A hand-set cascade: escalate the least confident drafts first (missing = least confident)."""
+    def run(train: PairData, test: PairData, cache: EmbeddingCache) -> Scores:
+        values = sign * np.asarray(test.prompts.signals[name])  # type: ignore[index]
+        known = values[np.isfinite(values)]
+        return np.where(np.isfinite(values), values, (known.max() + 1.0) if known.size else 0.0)
+    return run
+
+
+def main(data_root: Path | None, folds: int, repeats: int) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    data = pair_data(data_root)
+    cache = EmbeddingCache()
+    cache.embed(data.prompts.texts)
+    rng = np.random.default_rng(0)
+    methods: dict[str, Callable[[PairData, PairData, EmbeddingCache], Scores]] = {
+        "random": lambda train, test, cache: rng.random(len(test.prompts)),
+        "oracle": lambda train, test, cache: test.gain,
+        "tfidf-logreg (prompt only)": trained("tfidf-logreg"),
+        "logreg (prompt only)": trained("logreg"),
+        "posthoc, draft text only": trained("posthoc", strip_signals=True),
+        "posthoc + live signals": trained("posthoc"),
+        "posthoc-signals (learned cascade)": trained("posthoc-signals"),
+        "cascade: mean log-prob": signal("mean_logprob", -1.0),
+        "cascade: choice share": signal("choice_share", -1.0),
+        "cascade: agreement": signal("agreement", -1.0),
+    }
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
+    with Progress(transient=True) as progress:
+        task = progress.add_task("cross-validating", total=folds * repeats * len(methods))
+        for repeat in range(repeats):
+            for train_index, test_index in KFold(folds, shuffle=True, random_state=repeat).split(np.arange(len(data.prompts))):
+                train, test = data.subset(train_index), data.subset(test_index)
+                for name, method in methods.items():
+                    results[name].append(metrics(test, method(train, test, cache)))
+                    progress.advance(task)
+    weak_acc, strong_acc = data.weak_score.mean(), data.strong_score.mean()
+    print(f"live post-hoc routing ({date.today()}, commit {commit}; weak {data.weak} live, {len(data.prompts)} prompts, "
+          f"accuracy {weak_acc:.3f}; strong {STRONG} replay, accuracy {strong_acc:.3f}; "
+          f"{repeats}x{folds}-fold CV, mean ± sd over {folds * repeats} held-out folds)\n")
+    print("| router | APGR | CPT(50%) |")
+    print("|---|---|---|")
+    for name, values in results.items():
+        arr = np.asarray(values)
+        print(f"| {name} | {arr[:, 0].mean():.3f} ± {arr[:, 0].std():.3f} | {100 * arr[:, 1].mean():.0f}% ± {100 * arr[:, 1].std():.0f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-root", type=Path, default=None, help="folder with the full outcome sets (../shared/data/outcomes)")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=4)
+    args = parser.parse_args()
+    main(args.data_root, args.folds, args.repeats)
