@@ -2,11 +2,12 @@
 
 Trains MaskablePPO on conversations from the train split of the questions, then evaluates every
 seed's policy on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
-always-device, always-cloud, random, threshold, cascade and budget-pacing. Prints mean and
+always-device, always-cloud, random, threshold, cascade, budget-pacing and the learned
+per-query router. Prints mean and
 spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
 dollars and the camera-view effect are simulated.
 
-    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60]
+    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W]
 """
 
 from __future__ import annotations
@@ -25,11 +26,19 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from tierlink import __version__  # noqa: E402
 from tierlink.bench.case_study_run import PolicySummary, run_policy  # noqa: E402
 from tierlink.bench.conversations import build_case_study  # noqa: E402
 from tierlink.core import Budget  # noqa: E402
 from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
-from tierlink.learn.rl_train import CLOUD_PROFILE, DEVICE_PROFILE, train_rl  # noqa: E402
+from tierlink.learn.rl_train import (  # noqa: E402
+    CLOUD_PROFILE,
+    COST_WEIGHT,
+    DEVICE_PROFILE,
+    train_difficulty,
+    train_rl,
+)
+from tierlink.learn.routers.base import RouterMeta  # noqa: E402
 from tierlink.network.link import Link  # noqa: E402
 from tierlink.network.registry import link_profiles  # noqa: E402
 from tierlink.routing.policy import make_policy  # noqa: E402
@@ -42,7 +51,7 @@ BASELINES = {
 }
 
 
-def main(seeds: int, steps: int, conversations: int, out: Path) -> None:
+def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: float) -> None:
     profiles = endpoint_profiles()
     device, cloud = profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
@@ -54,9 +63,16 @@ def main(seeds: int, steps: int, conversations: int, out: Path) -> None:
         results[name] = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device, cloud, scorer))
     rl_runs: list[PolicySummary] = []
     with tempfile.TemporaryDirectory() as tmp:
+        # the learned per-query router: the prompt-only router in the RL state, trained on the
+        # train-split conversations, escalating at its natural 0.5 cut
+        learned = Path(tmp) / "learned"
+        train_difficulty(build_case_study(200, seed=1000, split="train")).save(learned, RouterMeta(
+            router="logreg", weak="device", strong="cloud", train_prompts=0, features="", tierlink_version=__version__))
+        results["learned"] = asyncio.run(run_policy("learned", partial(make_policy, "learned", model=str(learned), threshold=0.5),
+                                                    case, budget, link, device, cloud, scorer))
         for seed in range(seeds):
             directory = Path(tmp) / f"seed{seed}"
-            train_rl(directory, steps=steps, seed=seed)
+            train_rl(directory, steps=steps, seed=seed, cost_weight=cost_weight)
             policy = make_policy("rl", model=str(directory))
             rl_runs.append(asyncio.run(run_policy(f"rl seed {seed}", lambda p=policy: p, case, budget, link, device, cloud, scorer)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -103,7 +119,8 @@ if __name__ == "__main__":
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=30_000)
     parser.add_argument("--conversations", type=int, default=60)
+    parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT, help="reward's weight on dollars / dollar budget")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    main(args.seeds, args.steps, args.conversations, args.out)
+    main(args.seeds, args.steps, args.conversations, args.out, args.cost_weight)

@@ -83,3 +83,20 @@ def test_cli_draws_fig4_and_reports_origins(tmp_path: Path) -> None:
     assert [s["policy"] for s in summaries] == ["always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing"]
     assert all("replay" in s["origin"] and "simulated" in s["origin"] for s in summaries)
     assert png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_follow_up_without_its_first_turn_scores_half(case) -> None:  # type: ignore[no-untyped-def]
+    from tierlink.core import Completion, Usage
+    from tierlink.routing.session import TurnResult
+    from tierlink.routing.state import Action
+
+    follow_up = next(t for c in case.conversations for t in c.turns if t.follows_up).model_copy(update={"view": None})
+    assert follow_up.prompt_id.endswith("-t2")
+    assert not any(t.follows_up for c in case.conversations for t in c.turns if not t.prompt_id.endswith("-t2"))
+    completion = Completion(text="x", endpoint="cloud", model="cloud", usage=Usage(), origin="replay", recorded_score=1.0)
+    base = dict(turn=2, answer="x", endpoint="cloud", reason="r", action=Action(endpoint="cloud", reason="r"),
+                usage=Usage(), budget_left=Budget(), completion=completion)
+    scores = {plan: turn_quality(follow_up, TurnResult(**base, history_plan=plan)) for plan in ("full", "last_1", "summary", "none")}  # type: ignore[arg-type]
+    assert scores == {"full": 1.0, "last_1": 1.0, "summary": 1.0, "none": 0.5}
+    independent = follow_up.model_copy(update={"follows_up": False})
+    assert turn_quality(independent, TurnResult(**base, history_plan="none")) == 1.0  # type: ignore[arg-type]

@@ -5,7 +5,16 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from tierlink.agents.topology import chain, from_edges, full, parse_topology, ring, sparse, star, tree
+from tierlink.agents.topology import (
+    chain,
+    from_edges,
+    full,
+    parse_topology,
+    ring,
+    sparse,
+    star,
+    tree,
+)
 from tierlink.core.errors import ConfigError
 
 NAMES = tuple(f"a{i}" for i in range(6))

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from tierlink.bench.conversations import (
+    MISSING_CONTEXT_FACTOR,
     MISSING_VIEW_FACTOR,
     VIEWS,
     CaseStudy,
@@ -97,7 +98,8 @@ async def run_policy(
 
 
 def turn_quality(turn: ConversationTurn, result: TurnResult) -> float:
-    """Recorded score of the answering model; halved when a needed camera view was not seen."""
+    """Recorded score of the answering model; halved when a needed camera view was not seen, and
+    halved when a follow-up reached a model without the turn it follows (history plan `none`)."""
     if result.refused or result.completion is None or result.completion.recorded_score is None:
         return 0.0
     score = result.completion.recorded_score
@@ -105,6 +107,8 @@ def turn_quality(turn: ConversationTurn, result: TurnResult) -> float:
         saw_view = result.endpoint == "cloud" and VIEWS.index(turn.view) in result.attachments_sent
         if not saw_view:
             score *= MISSING_VIEW_FACTOR
+    if turn.follows_up and result.history_plan == "none":
+        score *= MISSING_CONTEXT_FACTOR
     return score
 
 

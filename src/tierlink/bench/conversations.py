@@ -31,6 +31,7 @@ TEST_SHARE = 0.3
 Split = Literal["all", "train", "test"]
 VISUAL_SHARE = 1 / 3
 MISSING_VIEW_FACTOR = 0.5  # simulated: a visual turn answered without its view scores half
+MISSING_CONTEXT_FACTOR = 0.5  # simulated: a follow-up answered without the turn it follows scores half
 SOURCES = (
     # (dataset, device-side model, cloud-side model, category)
     ("zeroeval-gsm8k", "gemma-2-2b-it", "gpt-4o-2024-08-06", "math"),
@@ -44,6 +45,7 @@ class ConversationTurn(BaseModel):
     text: str
     category: str
     view: str | None  # the camera view this turn needs, if any
+    follows_up: bool = False  # MT-Bench's second turn: meaningless without the first
 
 
 class Conversation(BaseModel):
@@ -99,7 +101,7 @@ def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None, 
                 first = rng.choice(firsts)
                 second = first[:-1] + "2"
                 turns.append(_turn(first, texts[first], "chat", rng))
-                turns.append(_turn(second, texts[second].split(FOLLOW_UP)[-1], "chat", rng))
+                turns.append(_turn(second, texts[second].split(FOLLOW_UP)[-1], "chat", rng, follows_up=True))
             elif category != "chat":
                 pid, text = rng.choice(pools[category])
                 turns.append(_turn(pid, text, category, rng))
@@ -118,9 +120,9 @@ def _in_split(frame: pd.DataFrame, split: Split) -> pd.DataFrame:
     return frame[chosen]
 
 
-def _turn(prompt_id: str, text: str, category: str, rng: random.Random) -> ConversationTurn:
+def _turn(prompt_id: str, text: str, category: str, rng: random.Random, follows_up: bool = False) -> ConversationTurn:
     view = rng.choice(VIEWS) if rng.random() < VISUAL_SHARE else None
-    return ConversationTurn(prompt_id=prompt_id, text=text, category=category, view=view)
+    return ConversationTurn(prompt_id=prompt_id, text=text, category=category, view=view, follows_up=follows_up)
 
 
 def _roles(key: str, device: str, cloud: str, data_root: Path | None) -> pd.DataFrame:

@@ -1,11 +1,13 @@
 """The `learned` policy: a router trained by `tierlink route train`, served in the session.
 
-The router scores the turn's question; at or above the threshold (the calibrated one saved
+The router scores the turn's question (a post-hoc router: the question and the device's draft,
+with the live signals it was trained on, drawn as `route collect-drafts` drew them); at or above the threshold (the calibrated one saved
 with the router, or the one given here) the turn goes to the most capable remote endpoint.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,6 +16,7 @@ import numpy as np
 from tierlink.learn.data import Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.routers.base import load_router
+from tierlink.routing.draft_signals import signal_values
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
 from tierlink.routing.state import Action, TurnState
@@ -34,11 +37,13 @@ class LearnedPolicy(Policy):
         if post_hoc and state.draft is None:
             if not state.remote_candidates():
                 return Action(endpoint=state.device, reason="learned: no remote endpoint reachable; the device answers")
-            return Action(endpoint=state.device, reason="learned post-hoc: draft first", draft=True)
-        drafts: list[str | None] | None = [state.draft.text] if post_hoc and state.draft is not None else None
-        tokens = [float(state.draft.usage.output_tokens)] if post_hoc and state.draft is not None else None
-        prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None],
-                          drafts, tokens)
+            return Action(endpoint=state.device, reason="learned post-hoc: draft first", draft=True,
+                          samples=self.meta.samples if self.meta.signals else 0)
+        prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None])
+        if post_hoc and state.draft is not None:
+            signals = signal_values(state.draft, state.samples)
+            prompts = replace(prompts, drafts=[state.draft.text], draft_tokens=[float(state.draft.usage.output_tokens)],
+                              signals={name: np.asarray([signals[name]]) for name in self.meta.signals})
         score = float(self.router.score(prompts, self.cache)[0])
         label = f"learned {self.meta.router}: score {score:.2f}"
         if score >= self.threshold:

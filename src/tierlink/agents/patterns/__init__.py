@@ -1,0 +1,1 @@
+"""Collaboration patterns: debate, division of labour, hierarchical supervisor-workers."""

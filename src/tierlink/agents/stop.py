@@ -1,0 +1,88 @@
+"""Stop conditions for team runs, composable with `|` (either) and `&` (both), after AutoGen's
+termination conditions: max rounds, consensus, a token budget, a dollar budget."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a condition sees after a round."""
+
+    round: int  # rounds completed (the first answers count as round 1)
+    answer_keys: tuple[str, ...]  # each agent's current answer, normalised
+    tokens: int  # model tokens plus message tokens so far
+    dollars: float
+
+
+class StopCondition(ABC):
+    @abstractmethod
+    def reason(self, progress: Progress) -> str | None:
+        """Why to stop now, or None to go on."""
+
+    def __or__(self, other: StopCondition) -> StopCondition:
+        return _Either(self, other)
+
+    def __and__(self, other: StopCondition) -> StopCondition:
+        return _Both(self, other)
+
+
+@dataclass(frozen=True)
+class MaxRounds(StopCondition):
+    rounds: int
+
+    def reason(self, progress: Progress) -> str | None:
+        return f"max rounds ({self.rounds})" if progress.round >= self.rounds else None
+
+
+@dataclass(frozen=True)
+class Consensus(StopCondition):
+    """Stop when at least `share` of the agents give the same answer."""
+
+    share: float = 1.0
+
+    def reason(self, progress: Progress) -> str | None:
+        if not progress.answer_keys:
+            return None
+        key, count = Counter(progress.answer_keys).most_common(1)[0]
+        if key and count / len(progress.answer_keys) >= self.share:
+            return f"consensus ({count}/{len(progress.answer_keys)} agree)"
+        return None
+
+
+@dataclass(frozen=True)
+class TokenBudget(StopCondition):
+    tokens: int
+
+    def reason(self, progress: Progress) -> str | None:
+        return f"token budget ({progress.tokens} >= {self.tokens})" if progress.tokens >= self.tokens else None
+
+
+@dataclass(frozen=True)
+class DollarBudget(StopCondition):
+    dollars: float
+
+    def reason(self, progress: Progress) -> str | None:
+        return f"dollar budget (${progress.dollars:.4f} >= ${self.dollars:.4f})" if progress.dollars >= self.dollars else None
+
+
+@dataclass(frozen=True)
+class _Either(StopCondition):
+    left: StopCondition
+    right: StopCondition
+
+    def reason(self, progress: Progress) -> str | None:
+        return self.left.reason(progress) or self.right.reason(progress)
+
+
+@dataclass(frozen=True)
+class _Both(StopCondition):
+    left: StopCondition
+    right: StopCondition
+
+    def reason(self, progress: Progress) -> str | None:
+        first, second = self.left.reason(progress), self.right.reason(progress)
+        return f"{first} and {second}" if first and second else None
