@@ -1,7 +1,9 @@
 """A real OpenAI-compatible HTTP server that misbehaves on purpose, for fault tests.
 
 Routes are prefixed by the fault: /{fault}/v1/chat/completions with fault in
-ok | ratelimit (429 + Retry-After the first N calls) | error500 | stall | halfstream.
+ok | ratelimit (429 + Retry-After the first N calls) | error500 | stall | halfstream |
+slowMS (answers after MS milliseconds: a latency-bound API) | jsonrepair (invalid JSON when asked
+for JSON, valid when asked to repair) | jsonbroken (never valid JSON).
 GET /stats returns how many calls each fault route received. Run:
     python tests/servers/fault_server.py PORT
 """
@@ -51,11 +53,26 @@ def create_app() -> FastAPI:
             return _error(500, "upstream exploded: out of GPU memory")
         if fault == "stall":
             await asyncio.sleep(60)
+        if fault.startswith("slow"):
+            await asyncio.sleep(int(fault[4:]) / 1000)
+        prompt = str(body["messages"][-1]["content"])
+        if fault in ("jsonrepair", "jsonbroken") and "JSON" in prompt:
+            repaired = fault == "jsonrepair" and "Reply again with JSON" in prompt
+            return JSONResponse(_completion(_valid_json(prompt) if repaired else '{"oops": [1,'))
         if body.get("stream"):
             return StreamingResponse(_stream(fault == "halfstream"), media_type="text/event-stream")
         return JSONResponse(_completion("all good"))
 
     return app
+
+
+def _valid_json(prompt: str) -> str:
+    """A reply valid for the schema the prompt shows (a plan, or a supervisor's decision)."""
+    if "subtasks" in prompt:
+        return '{"subtasks": [{"id": 1, "instruction": "say yes"}, {"id": 2, "instruction": "say no"}]}'
+    if "(none yet)" in prompt:
+        return '{"action": "assign", "worker": "w1", "instruction": "check the sky"}'
+    return '{"action": "finish", "answer": "yes"}'
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

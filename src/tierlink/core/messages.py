@@ -50,6 +50,9 @@ class Request(BaseModel):
     prompt_id: str | None = Field(None, description="Benchmark id, lets replay find the record.")
     turn: int = Field(0, ge=0, description="Turn or round index, written to the ledger.")
     seed: int | None = Field(None, description="Sampling seed (for k independent samples).")
+    json_schema: dict[str, Any] | None = Field(
+        None, description="Constrain the answer to this JSON schema where the endpoint can "
+        "(llama.cpp grammar; OpenAI response_format); the caller still validates it.")
 
     @classmethod
     def of(cls, prompt: str, **kwargs: Any) -> Request:

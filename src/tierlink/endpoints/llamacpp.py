@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import json
 import os
 import threading
 import time
@@ -153,6 +155,8 @@ class LlamaCppEndpoint(Endpoint):
         }
         if recorder is not None:
             kwargs["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
+        if request.json_schema is not None:
+            kwargs["grammar"] = self._grammar(json.dumps(request.json_schema, sort_keys=True))
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
         try:
@@ -205,6 +209,14 @@ class LlamaCppEndpoint(Endpoint):
                 text, finish_reason, input_tokens, output_tokens, waited, wall, perf, recorder
             )
         )
+
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - a handful of schemas per endpoint, kept for its life
+    def _grammar(self, schema: str) -> Any:
+        """A llama.cpp grammar that only admits JSON matching `schema` (built once per schema)."""
+        import llama_cpp
+
+        with _quiet_stderr():
+            return llama_cpp.LlamaGrammar.from_json_schema(schema, verbose=False)
 
     def _perf(self, llm: Any) -> _Perf:
         import llama_cpp

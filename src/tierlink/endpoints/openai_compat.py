@@ -152,6 +152,9 @@ class OpenAICompatEndpoint(Endpoint):
         if request.logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = _TOP_LOGPROBS
+        if request.json_schema is not None:
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "answer", "schema": request.json_schema}}
         return body
 
     def _completion(

@@ -21,6 +21,7 @@ import numpy.typing as npt
 from tierlink.bench.case_study_run import turn_quality
 from tierlink.bench.conversations import CaseStudy, turn_request
 from tierlink.core.budget import Budget
+from tierlink.core.messages import Request
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.replay import ReplayEndpoint
 from tierlink.learn.rl_features import (
@@ -75,7 +76,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
     metadata: dict[str, Any] = {"render_modes": []}
 
     def __init__(self, case: CaseStudy, device: EndpointProfile, cloud: EndpointProfile, link: Link,
-                 difficulty: Callable[[str], float], latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
+                 difficulty: Callable[[Request], float], latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
                  fixed_budget: Budget | None = None, scorer: RelevanceScorer | None = None) -> None:
         super().__init__()
         self.case, self.device, self.cloud, self.link = case, device, cloud, link
@@ -113,7 +114,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
 
     def _observation(self) -> npt.NDArray[np.float32]:
         state = self._state()
-        return observe(state, CLOUD, self.difficulty(state.request.last_user_text))
+        return observe(state, CLOUD, self.difficulty(state.request))
 
     def _relevance(self, state: TurnState) -> list[float]:
         return self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])

@@ -9,9 +9,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 from pydantic import BaseModel
+from sklearn.model_selection import KFold
 
 from tierlink import __version__
 from tierlink.bench.conversations import CaseStudy, build_case_study
+from tierlink.core.messages import Request
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.learn.data import PairData, Prompts
 from tierlink.learn.embeddings import EmbeddingCache
@@ -54,11 +56,34 @@ class DifficultyScorer:
         return float(self.router.score(prompts, self.cache)[0])
 
 
-def train_difficulty(case: CaseStudy) -> Router:
-    """Logistic regression on the training conversations' recorded device/cloud outcomes."""
+def _difficulty_router() -> Router:
     router = LogRegRouter()
     router.featurizer = Featurizer(use_task=False)  # the live turn carries no task label
-    return router.fit(PairData.from_outcomes(case.table.frame, "device", "cloud"), EmbeddingCache())
+    return router
+
+
+def train_difficulty(case: CaseStudy) -> Router:
+    """Logistic regression on the training conversations' recorded device/cloud outcomes."""
+    return _difficulty_router().fit(PairData.from_outcomes(case.table.frame, "device", "cloud"), EmbeddingCache())
+
+
+class CrossFitted:
+    """The difficulty the RL agent sees in training: for each training question, the score of a
+    router fitted without it (k-fold), so the agent learns to trust the score only as much as
+    it deserves on questions it has never seen; other text falls back to the full router."""
+
+    def __init__(self, case: CaseStudy, full: Router, folds: int = 5, seed: int = 0) -> None:
+        cache = EmbeddingCache()
+        data = PairData.from_outcomes(case.table.frame, "device", "cloud")
+        scores = np.zeros(len(data.prompts))
+        for train, held in KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(data.prompts))):
+            scores[held] = _difficulty_router().fit(data.subset(train), cache).score(data.prompts.take(held), cache)
+        self.by_id = dict(zip(data.prompts.prompt_ids.tolist(), scores.tolist(), strict=True))
+        self.full = DifficultyScorer(full)
+
+    def __call__(self, request: Request) -> float:
+        found = self.by_id.get(request.prompt_id or "")
+        return found if found is not None else self.full(request.last_user_text)
 
 
 def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
@@ -68,7 +93,7 @@ def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_roo
     case = build_case_study(conversations, seed=seed + 1000, data_root=data_root, split="train")
     difficulty = train_difficulty(case)
     path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
-    env = ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, DifficultyScorer(difficulty),
+    env = ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, CrossFitted(case, difficulty, seed=seed),
                           latency_weight, cost_weight)
     return env, difficulty
 

@@ -12,42 +12,21 @@ import time
 from collections import Counter
 from typing import Literal
 
+from tierlink.agents.calls import ask, deliver
 from tierlink.agents.history import HistoryPolicy, message_for
 from tierlink.agents.result import Task, TeamResult
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.team import Agent, Team
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
-from tierlink.core.errors import ConfigError, LinkDown, TierlinkError
+from tierlink.core.errors import ConfigError
 from tierlink.core.grading import answer_key, grade
 from tierlink.core.ledger import Ledger
-from tierlink.core.messages import Request
 from tierlink.core.usage import Usage
 
 Aggregate = Literal["majority", "judge"]
 REVISE = "{question}\n\nOther agents answered:\n{others}\n\nTaking their answers into account, give your own answer."
 JUDGE = "{question}\n\nCandidate answers:\n{others}\n\nWhich answer is correct? Give the final answer."
-
-
-async def ask(agent: Agent, prompt: str, max_tokens: int, usage: dict[str, Usage], notes: list[str],
-              fallback: str = "") -> str:
-    """One model call; on failure the agent keeps `fallback` and the failure is noted."""
-    try:
-        completion = await agent.endpoint.complete(Request.of(prompt, max_tokens=max_tokens))
-    except TierlinkError as exc:
-        notes.append(f"{agent.name}: {exc}; keeps its previous answer")
-        return fallback
-    usage[agent.name] = usage.get(agent.name, Usage()) + completion.usage
-    return completion.text.strip()
-
-
-def deliver(traffic: Traffic, message: AgentMessage, notes: list[str]) -> AgentMessage | None:
-    """Send over the topology; a cut link drops the message (noted) instead of failing the run."""
-    try:
-        return traffic.send(message)
-    except LinkDown as exc:
-        notes.append(f"{message.sender} -> {message.receiver} not delivered: {exc}")
-        return None
 
 
 def majority(answers: dict[str, str]) -> str:

@@ -1,0 +1,104 @@
+"""Division of labour: a planner splits the task into subtasks (structured JSON, validated, one
+repair), workers solve them in parallel, an aggregator merges their results.
+
+Roles come from the team (`planner`, `worker`, `aggregator`; without an aggregator the planner
+merges). Subtasks travel planner -> worker and results worker -> aggregator, only over the
+topology's edges. A plan that stays invalid after its repair is rejected and every reachable
+worker gets the whole task instead (noted), so the run still answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from pydantic import BaseModel, Field
+
+from tierlink.agents.calls import ask, deliver
+from tierlink.agents.result import Task, TeamResult
+from tierlink.agents.structured import ask_structured
+from tierlink.agents.team import Agent, Team
+from tierlink.agents.topology import Topology
+from tierlink.agents.traffic import AgentMessage, Traffic
+from tierlink.core.errors import ConfigError
+from tierlink.core.grading import grade
+from tierlink.core.ledger import Ledger
+from tierlink.core.usage import Usage
+
+PLAN = "Split this task into at most {n} independent subtasks, one per worker.\nTask: {question}"
+WORK = "Task: {question}\nYour part: {instruction}\nAnswer your part briefly."
+MERGE = "Task: {question}\n\nResults of the subtasks:\n{results}\n\nCombine them into the final answer."
+
+
+class Subtask(BaseModel):
+    id: int = Field(ge=1)
+    instruction: str = Field(min_length=1, max_length=400)
+
+
+class Plan(BaseModel):
+    subtasks: list[Subtask] = Field(min_length=1, max_length=8)
+
+
+def _roles(team: Team, topology: Topology) -> tuple[Agent, list[Agent], Agent]:
+    planners = team.by_role("planner")
+    if len(planners) != 1:
+        raise ConfigError("agents", "division of labour needs exactly one agent with role 'planner'", "set role: planner on one agent")
+    planner = planners[0]
+    workers = [w for w in team.by_role("worker") if topology.has_edge(planner.name, w.name)]
+    if not workers:
+        raise ConfigError("topology", f"no worker receives messages from the planner {planner.name}",
+                          "give agents role: worker and edges planner -> worker (e.g. star with the planner as hub)")
+    aggregators = team.by_role("aggregator")
+    return planner, workers, aggregators[0] if aggregators else planner
+
+
+async def division_of_labour(
+    task: Task,
+    team: Team,
+    topology: Topology,
+    max_tokens: int = 64,
+    plan_tokens: int = 160,
+    constrain: bool = False,
+    concurrent: bool = True,
+    ledger: Ledger | None = None,
+) -> TeamResult:
+    started = time.perf_counter()
+    planner, workers, aggregator = _roles(team, topology)
+    traffic = Traffic(team, topology, ledger)
+    usage: dict[str, Usage] = {}
+    notes: list[str] = []
+    plan = await ask_structured(planner, PLAN.format(n=len(workers), question=task.question), Plan, plan_tokens,
+                                usage, notes, constrain)
+    if plan is None:
+        notes.append("plan rejected: every worker gets the whole task")
+        plan = Plan(subtasks=[Subtask(id=i + 1, instruction=task.question) for i in range(len(workers))])
+    assigned: list[tuple[Agent, Subtask]] = []
+    for index, subtask in enumerate(plan.subtasks):
+        worker = workers[index % len(workers)]
+        if deliver(traffic, AgentMessage(round=1, sender=planner.name, receiver=worker.name, kind="subtask",
+                                         data=subtask.model_dump()), notes):
+            assigned.append((worker, subtask))
+    calls = [ask(w, WORK.format(question=task.question, instruction=s.instruction), max_tokens, usage, notes)
+             for w, s in assigned]
+    outputs = await asyncio.gather(*calls) if concurrent else [await c for c in calls]
+    traffic.now = time.perf_counter() - started
+    results = []
+    for (worker, subtask), output in zip(assigned, outputs, strict=True):
+        if worker.name == aggregator.name:
+            results.append(f"- subtask {subtask.id} ({worker.name}): {output}")
+            continue
+        if not topology.has_edge(worker.name, aggregator.name):
+            notes.append(f"{worker.name} has no edge to the aggregator {aggregator.name}; its result is not used")
+            continue
+        if deliver(traffic, AgentMessage(round=2, sender=worker.name, receiver=aggregator.name, kind="result",
+                                         data={"subtask": subtask.id, "result": output}), notes):
+            results.append(f"- subtask {subtask.id} ({worker.name}): {output}")
+    answer = ""
+    if results:
+        answer = await ask(aggregator, MERGE.format(question=task.question, results="\n".join(results)), max_tokens, usage, notes)
+    else:
+        notes.append("no subtask result reached the aggregator")
+    return TeamResult(task=task, pattern="division", topology=topology.kind, answer=answer, rounds=3,
+                      stopped_because="plan, work and merge done", answers=[{w.name: o for (w, _), o in zip(assigned, outputs, strict=True)}],
+                      usage=usage, ledger=traffic.ledger, wall_s=time.perf_counter() - started,
+                      correct=None if task.gold is None else bool(grade(answer, task.gold)), notes=notes)

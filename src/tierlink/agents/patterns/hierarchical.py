@@ -1,0 +1,116 @@
+"""Hierarchical: a supervisor plans step by step; each step it assigns an instruction to a worker
+(structured decision, validated, one repair) or finishes with an answer; the worker returns a
+structured action–observation record.
+
+A decision that stays invalid after its repair is rejected and the next reachable worker gets
+the whole task (noted). The run ends when the supervisor finishes, at `max_steps`, or when the
+stop condition says so; then the last observation is the answer if the supervisor gave none.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tierlink.agents.calls import ask, deliver
+from tierlink.agents.result import Task, TeamResult
+from tierlink.agents.stop import MaxRounds, Progress, StopCondition
+from tierlink.agents.structured import ask_structured
+from tierlink.agents.team import Agent, Team
+from tierlink.agents.topology import Topology
+from tierlink.agents.traffic import AgentMessage, Traffic
+from tierlink.core.errors import ConfigError
+from tierlink.core.grading import answer_key, grade
+from tierlink.core.ledger import Ledger
+from tierlink.core.usage import Usage
+
+DECIDE = ("You supervise workers {workers} on this task: {question}\n\nSteps so far:\n{steps}\n\n"
+          "Either assign the next step to a worker, or finish with the final answer.")
+
+
+class Decision(BaseModel):
+    action: Literal["assign", "finish"]
+    worker: str | None = None
+    instruction: str | None = Field(None, max_length=400)
+    answer: str | None = Field(None, max_length=2000)
+
+
+class StepRecord(BaseModel):
+    """What a worker did and saw, as it travels back to the supervisor."""
+
+    step: int
+    worker: str
+    action: str
+    observation: str
+
+
+def _roles(team: Team, topology: Topology) -> tuple[Agent, list[Agent]]:
+    supervisors = team.by_role("supervisor")
+    if len(supervisors) != 1:
+        raise ConfigError("agents", "hierarchical needs exactly one agent with role 'supervisor'", "set role: supervisor on one agent")
+    boss = supervisors[0]
+    workers = [w for w in team.by_role("worker") if topology.has_edge(boss.name, w.name)]
+    if not workers:
+        raise ConfigError("topology", f"no worker receives messages from the supervisor {boss.name}",
+                          "give agents role: worker and edges supervisor -> worker (e.g. star or tree rooted at it)")
+    return boss, workers
+
+
+async def hierarchical(
+    task: Task,
+    team: Team,
+    topology: Topology,
+    max_steps: int = 3,
+    stop: StopCondition | None = None,
+    max_tokens: int = 64,
+    decision_tokens: int = 96,
+    constrain: bool = False,
+    ledger: Ledger | None = None,
+) -> TeamResult:
+    started = time.perf_counter()
+    boss, workers = _roles(team, topology)
+    by_name = {w.name: w for w in workers}
+    condition = (stop or MaxRounds(max_steps)) | MaxRounds(max_steps)
+    traffic = Traffic(team, topology, ledger)
+    usage: dict[str, Usage] = {}
+    notes: list[str] = []
+    records: list[StepRecord] = []
+    answer: str | None = None
+    reason: str | None = None
+    while reason is None:
+        step = len(records) + 1
+        shown = "\n".join(f"{r.step}. {r.worker} did '{r.action}' and found: {r.observation}" for r in records) or "(none yet)"
+        decision = await ask_structured(boss, DECIDE.format(workers=", ".join(by_name), question=task.question, steps=shown),
+                                        Decision, decision_tokens, usage, notes, constrain)
+        if decision is not None and decision.action == "finish" and decision.answer:
+            answer, reason = decision.answer, "the supervisor finished"
+            break
+        if decision is None or decision.worker not in by_name or not decision.instruction:
+            fallback = workers[(step - 1) % len(workers)]
+            if decision is not None:
+                notes.append(f"step {step}: unusable decision ({decision.action}, worker {decision.worker}); "
+                             f"{fallback.name} gets the whole task")
+            decision = Decision(action="assign", worker=fallback.name, instruction=task.question)
+        worker = by_name[str(decision.worker)]
+        instruction = str(decision.instruction)
+        sent = deliver(traffic, AgentMessage(round=step, sender=boss.name, receiver=worker.name, kind="assignment",
+                                             data={"step": step, "instruction": instruction}), notes)
+        observation = await ask(worker, f"Task: {task.question}\nDo this step: {instruction}", max_tokens, usage, notes) if sent else ""
+        record = StepRecord(step=step, worker=worker.name, action=instruction, observation=observation)
+        records.append(record)
+        if topology.has_edge(worker.name, boss.name):
+            deliver(traffic, AgentMessage(round=step, sender=worker.name, receiver=boss.name, kind="observation",
+                                          data=record.model_dump()), notes)
+        else:
+            notes.append(f"{worker.name} has no edge back to {boss.name}; its observation stays with it")
+        traffic.now = time.perf_counter() - started
+        total = sum(usage.values(), Usage())
+        reason = condition.reason(Progress(round=step, answer_keys=(answer_key(observation),),
+                                           tokens=total.input_tokens + total.output_tokens, dollars=total.dollars))
+    final = answer if answer is not None else next((r.observation for r in reversed(records) if r.observation), "")
+    return TeamResult(task=task, pattern="hierarchical", topology=topology.kind, answer=final, rounds=len(records),
+                      stopped_because=reason, answers=[{r.worker: r.observation} for r in records], usage=usage,
+                      ledger=traffic.ledger, wall_s=time.perf_counter() - started,
+                      correct=None if task.gold is None else bool(grade(final, task.gold)), notes=notes)
