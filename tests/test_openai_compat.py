@@ -134,3 +134,12 @@ async def test_api_key_comes_from_the_named_environment_variable(fault_server: s
     endpoint = OpenAICompatEndpoint("remote", f"{fault_server}/ok/v1", "m", cloud_profile, "cloud", api_key_env="MY_TEST_KEY")
     assert endpoint._client.api_key == "sk-test-123"
     await endpoint.aclose()
+
+
+def test_one_endpoint_serves_several_event_loops(fault_server: str, cloud_profile: EndpointProfile) -> None:
+    """A CLI or benchmark may call asyncio.run more than once over the same endpoint."""
+    import asyncio
+
+    endpoint = _endpoint(f"{fault_server}/ok/v1", cloud_profile)
+    for _ in range(3):
+        assert asyncio.run(endpoint.complete(Request.of("hi", max_tokens=4))).text == "all good"

@@ -99,3 +99,19 @@ def test_roles_are_checked() -> None:
         import asyncio
 
         asyncio.run(hierarchical(TASK, team, star(team.names)))
+
+
+async def test_hybrid_cloud_supervisor_with_talking_device_workers(fault_server: str, gemma: LlamaCppEndpoint) -> None:
+    boss = Agent("boss", _scripted(fault_server, "jsonrepair"), Node(name="cloud", tier="cloud"), role="supervisor")
+    workers = [Agent(f"w{i}", gemma, Node(name=f"robot{i}", tier="device"), role="worker") for i in (1, 2, 3)]
+    team = Team([boss, *workers])
+    topology = parse_topology("hybrid:boss:ring", team.names)
+    result = await hierarchical(TASK, team, topology, max_steps=3, max_tokens=6)
+    assert result.stopped_because == "the supervisor finished" and result.answer == "yes"
+    _check_ledger(topology, result)
+    by_edge = {(t.sender, t.receiver): t for t in result.ledger}
+    assert set(by_edge) == {("boss", "w1"), ("w1", "boss"), ("w1", "w2"), ("w1", "w3")}
+    assert by_edge[("boss", "w1")].link == by_edge[("w1", "boss")].link == "robot1<->cloud (5g)"
+    assert by_edge[("w1", "w2")].link == "robot1<->robot2 (wifi)"
+    assert by_edge[("w1", "boss")].dollars > 0 and by_edge[("w1", "w2")].dollars == 0  # the receiver's price
+    assert by_edge[("w1", "boss")].seconds > by_edge[("w1", "w2")].seconds  # 5G is slower than Wi-Fi

@@ -64,3 +64,15 @@ def test_custom_edges_pruning_and_bad_edges() -> None:
         from_edges(NAMES[:2], [("a0", "a0")])
     with pytest.raises(ConfigError, match="repeat"):
         from_edges(("a", "a"), [])
+
+
+def test_hybrid_is_a_star_plus_peer_edges() -> None:
+    from tierlink.agents.topology import hybrid
+
+    graph = hybrid(NAMES, "a0", "ring")
+    assert set(graph.sources("a0")) == set(NAMES[1:])
+    assert set(graph.sources("a1")) == {"a0", "a2", "a5"}  # the hub and its ring neighbours
+    assert len(graph.edges) == 2 * 5 + 2 * 5
+    assert parse_topology("hybrid:a0:chain", NAMES).edges == hybrid(NAMES, "a0", "chain").edges
+    with pytest.raises(ConfigError, match="peers"):
+        hybrid(NAMES, "a0", "mesh")

@@ -39,12 +39,13 @@ def run(
     max_tokens: Annotated[int, typer.Option(min=1, help="Tokens per model call.")] = 48,
     config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded device model).")] = None,
     ledger_csv: Annotated[Path | None, typer.Option(help="Write every message of every task here (CSV).")] = None,
+    graph: Annotated[Path | None, typer.Option(help="Draw the traffic graph (edge width = bytes) to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per task instead of the table.")] = False,
 ) -> None:
     """Run a team on tasks and report accuracy (where gold is known), tokens, bytes, time, dollars."""
     from pydantic import ValidationError
 
-    from tierlink.agents.runner import TeamSpec, load_tasks, run_tasks
+    from tierlink.agents.runner import TeamSpec, agent_names, load_tasks, run_tasks
     from tierlink.config.build import build_deployment
     from tierlink.config.load import default_config, load_config
 
@@ -68,6 +69,12 @@ def run(
         raise typer.Exit(code=2) from exc
     if ledger_csv is not None:
         _write_ledgers(results, ledger_csv)
+    if graph is not None and results:
+        from tierlink.agents.figures import draw_traffic
+        from tierlink.agents.topology import parse_topology
+
+        shown = parse_topology(topology, agent_names(spec))
+        draw_traffic((r.ledger for r in results), shown, graph, f"{pattern} over {topology}: traffic of {len(results)} task(s)")
     if as_json:
         for result in results:
             print(json.dumps(result.summary()))
@@ -107,3 +114,43 @@ def _table(console: Console, results: list, pattern: str, topology: str) -> None
     notes = [n for r in results for n in r.notes]
     if notes:
         console.print(f"[yellow]{len(notes)} note(s)[/], e.g. {notes[0]}")
+
+
+@team_app.command("serve-mcp")
+def serve_mcp(
+    pattern: Annotated[str, typer.Option(help="debate | division | hierarchical")] = "debate",
+    topology: Annotated[str, typer.Option(help="full | star[:HUB] | chain | ring | tree[:B] | sparse[:DEGREE[:SEED]]")] = "full",
+    agents: Annotated[int, typer.Option(min=1, max=64)] = 3,
+    rounds: Annotated[int, typer.Option(min=0, max=20, help="debate: revision rounds; hierarchical: max steps")] = 2,
+    endpoints: Annotated[str | None, typer.Option(help="Comma-separated endpoint names, assigned round-robin.")] = None,
+    lead: Annotated[str | None, typer.Option(help="Endpoint of the first agent (planner, supervisor or judge).")] = None,
+    history: Annotated[str, typer.Option(help="full | last_round | summary (what each edge carries)")] = "last_round",
+    judge: Annotated[bool, typer.Option(help="debate: the first agent judges instead of a majority vote")] = False,
+    consensus: Annotated[float | None, typer.Option(help="debate: stop when this share of agents agree")] = None,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Tokens per model call.")] = 48,
+    config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded device model).")] = None,
+) -> None:
+    """Serve the team over stdio as an MCP server with one tool, `team_solve` (question -> answer and costs)."""
+    from pydantic import ValidationError
+
+    from tierlink.agents.runner import TeamSpec
+    from tierlink.config.build import build_deployment
+    from tierlink.config.load import default_config, load_config
+
+    console = Console(stderr=True)  # stdout carries the MCP protocol
+    try:
+        spec = TeamSpec(pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,  # type: ignore[arg-type]
+                        endpoints=[e.strip() for e in endpoints.split(",")] if endpoints else [], lead_endpoint=lead,
+                        judge=judge, consensus=consensus, max_tokens=max_tokens)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        raise typer.Exit(code=2) from exc
+    try:
+        from tierlink.agents.mcp_server import serve  # imports mcp: only when serving
+
+        # a bad config or team fails here, before the protocol starts (tool errors go to the client)
+        serve(spec, build_deployment(load_config(config) if config else default_config()))
+    except TierlinkError as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(code=2) from exc

@@ -58,6 +58,10 @@ def _unwrapped(endpoint: Endpoint) -> Endpoint:
     return endpoint.inner if isinstance(endpoint, LinkedEndpoint) else endpoint
 
 
+def agent_names(spec: TeamSpec) -> list[str]:
+    return [f"agent{index}" for index in range(spec.agents)]
+
+
 def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
     names = spec.endpoints or [deployment.device]
     for name in [*names, *([spec.lead_endpoint] if spec.lead_endpoint else [])]:
@@ -71,7 +75,7 @@ def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
         role = LEAD_ROLE[spec.pattern] if index == 0 else "worker" if spec.pattern != "debate" else "solver"
         if spec.judge and spec.pattern == "debate" and index == 0:
             role = "judge"
-        agents.append(Agent(f"agent{index}", endpoint, Node(name=f"{tier}-{index}", tier=tier), role=role))
+        agents.append(Agent(agent_names(spec)[index], endpoint, Node(name=f"{tier}-{index}", tier=tier), role=role))
     team = Team(agents)
     return team, parse_topology(spec.topology, team.names)
 

@@ -2,7 +2,7 @@
 
 An edge (a, b) means a's messages reach b (b reads a). The factories build the topologies the
 paper compares; `parse_topology` reads the CLI's `full`, `star:HUB`, `chain`, `ring`,
-`tree:BRANCHING`, `sparse:DEGREE[:SEED]` specs. A topology never changes in place: pruning
+`tree:BRANCHING`, `sparse:DEGREE[:SEED]`, `hybrid:HUB:PEERS` specs. A topology never changes in place: pruning
 returns a new one.
 """
 
@@ -122,12 +122,25 @@ def sparse(names: Sequence[str], degree: int = 2, seed: int = 0) -> Topology:
     return Topology(names, edges, f"sparse:{degree}")
 
 
+def hybrid(names: Sequence[str], hub: str | None = None, peers: str = "ring") -> Topology:
+    """A hub (e.g. a cloud supervisor) exchanging with every other agent, which also exchange
+    among themselves over a `peers` topology (ring, chain or full): vertical plus horizontal."""
+    centre = hub or names[0]
+    others = [n for n in names if n != centre]
+    among = {"ring": ring, "chain": chain, "full": full}
+    if peers not in among:
+        raise ConfigError("topology", f"hybrid peers '{peers}'", "use ring, chain or full")
+    edges = [*star(names, centre).edges, *among[peers](others).edges]
+    return Topology(names, edges, f"hybrid:{centre}:{peers}")
+
+
 def from_edges(names: Sequence[str], edges: Iterable[Edge]) -> Topology:
     return Topology(names, edges, "custom")
 
 
 def parse_topology(spec: str, names: Sequence[str]) -> Topology:
-    """`full`, `star[:HUB]`, `chain`, `ring`, `tree[:BRANCHING]`, `sparse[:DEGREE[:SEED]]`."""
+    """`full`, `star[:HUB]`, `chain`, `ring`, `tree[:BRANCHING]`, `sparse[:DEGREE[:SEED]]`,
+    `hybrid[:HUB[:PEERS]]`."""
     kind, _, rest = spec.partition(":")
     args = [a for a in rest.split(":") if a] if rest else []
     try:
@@ -143,7 +156,9 @@ def parse_topology(spec: str, names: Sequence[str]) -> Topology:
             return tree(names, int(args[0]) if args else 2)
         if kind == "sparse" and len(args) <= 2:
             return sparse(names, int(args[0]) if args else 2, int(args[1]) if len(args) > 1 else 0)
+        if kind == "hybrid" and len(args) <= 2:
+            return hybrid(names, args[0] if args else None, args[1] if len(args) > 1 else "ring")
     except ValueError:
         pass
     raise ConfigError("topology", f"cannot read '{spec}'",
-                      "use full, star[:HUB], chain, ring, tree[:BRANCHING] or sparse[:DEGREE[:SEED]]")
+                      "use full, star[:HUB], chain, ring, tree[:BRANCHING], sparse[:DEGREE[:SEED]] or hybrid[:HUB[:PEERS]]")

@@ -11,6 +11,7 @@ import asyncio
 import os
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -57,15 +58,26 @@ class OpenAICompatEndpoint(Endpoint):
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.max_retry_wait_s = max_retry_wait_s
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url,
-            api_key=os.environ.get(api_key_env) or "no-key",
-            timeout=timeout_s,
-            max_retries=0,
-        )
+        self.base_url = base_url
+        self.api_key_env = api_key_env
+        # one client per event loop: its connection pool belongs to the loop that opened it, and
+        # a CLI or a benchmark may run several loops over one endpoint
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = weakref.WeakKeyDictionary()
+
+    @property
+    def _client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "no-key",
+                                        timeout=self.timeout_s, max_retries=0)
+            self._clients[loop] = client
+        return client
 
     async def aclose(self) -> None:
-        await self._client.close()
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
 
     async def complete(self, request: Request) -> Completion:
         started = time.perf_counter()

@@ -4,7 +4,8 @@ One episode is one conversation. Each step routes one turn through a real tierli
 (replay endpoints, a link, the worst-case reservation), so the environment's accounting is the
 session's. Budgets are sampled per episode — uniform, around the paper's default, and near the
 extremes — so the policy learns to act on budgets it never saw. Over-budget and unreachable
-actions are masked. Reward: quality - w_latency x latency/latency budget - w_cost x dollars/dollar budget.
+actions are masked. Reward: quality - the cloud's recorded score on the turn (an action-independent
+baseline) - w_latency x latency/latency budget - w_cost x dollars/dollar budget.
 """
 
 from __future__ import annotations
@@ -136,13 +137,21 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         quality = turn_quality(turn, result)
         latency_share = result.usage.latency.total_s / max(1e-9, self._budget.latency_s or math.inf)
         cost_share = result.usage.dollars / max(1e-12, self._budget.dollars or math.inf)
-        reward = quality - self.latency_weight * latency_share - self.cost_weight * cost_share
+        reward = quality - self._baseline(turn) - self.latency_weight * latency_share - self.cost_weight * cost_share
         self._index += 1
         done = self._index >= len(self._turns)
         info = {"quality": quality, "latency_s": result.usage.latency.total_s, "dollars": result.usage.dollars,
                 "endpoint": result.endpoint, "refused": result.refused}
         observation = np.zeros(OBS_DIM, dtype=np.float32) if done else self._observation()
         return observation, float(reward), done, False, info
+
+    def _baseline(self, turn: Any) -> float:
+        """The cloud's recorded score on this turn. It does not depend on the action, so
+        subtracting it leaves the optimal policy unchanged, but it removes most of the reward's
+        variance (how hard the question is), leaving what the action changed: quality lost by the
+        device or a missing view or context, and the seconds and dollars spent."""
+        record = self.case.table.get(CLOUD, turn.prompt_id)
+        return float(record.score) if record is not None else 0.0
 
     def close(self) -> None:
         self._loop.close()

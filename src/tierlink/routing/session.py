@@ -8,6 +8,7 @@ action, the reason, the usage and the budget left are returned. A turn is never 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -235,6 +236,7 @@ class Session:
             draft=draft,
             samples=samples,
             self_check=self_check,
+            admissible=functools.partial(self.admissible, request),
         )
 
     def _enforce(self, action: Action, state: TurnState) -> Action:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -63,6 +64,9 @@ class TurnState:
     samples: tuple[Completion, ...] = ()
     self_check: Completion | None = None
     notes: tuple[str, ...] = field(default=())
+    # The session's own check (residency, reachability, worst case within the budget left) for
+    # an action this turn, so a policy can mask exactly what the session would refuse.
+    admissible: Callable[[Action], bool] | None = field(default=None, compare=False, repr=False)
 
     def candidates(self) -> list[EndpointView]:
         """Endpoints the turn may go to now (reachable and allowed), device first."""

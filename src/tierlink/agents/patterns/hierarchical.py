@@ -1,6 +1,8 @@
 """Hierarchical: a supervisor plans step by step; each step it assigns an instruction to a worker
 (structured decision, validated, one repair) or finishes with an answer; the worker returns a
-structured action–observation record.
+structured action–observation record, sent to the supervisor and to any peer worker it has an
+edge to (the hybrid topology: a cloud supervisor over device workers that talk among
+themselves); a worker reads its peers' latest records before its next step.
 
 A decision that stays invalid after its repair is rejected and the next reachable worker gets
 the whole task (noted). The run ends when the supervisor finishes, at `max_steps`, or when the
@@ -77,6 +79,7 @@ async def hierarchical(
     usage: dict[str, Usage] = {}
     notes: list[str] = []
     records: list[StepRecord] = []
+    heard: dict[str, list[StepRecord]] = {w.name: [] for w in workers}  # peers' records each worker received
     answer: str | None = None
     reason: str | None = None
     while reason is None:
@@ -97,7 +100,9 @@ async def hierarchical(
         instruction = str(decision.instruction)
         sent = deliver(traffic, AgentMessage(round=step, sender=boss.name, receiver=worker.name, kind="assignment",
                                              data={"step": step, "instruction": instruction}), notes)
-        observation = await ask(worker, f"Task: {task.question}\nDo this step: {instruction}", max_tokens, usage, notes) if sent else ""
+        peer_notes = "".join(f"\nA peer ({r.worker}) found: {r.observation}" for r in heard[worker.name][-3:])
+        prompt = f"Task: {task.question}{peer_notes}\nDo this step: {instruction}"
+        observation = await ask(worker, prompt, max_tokens, usage, notes) if sent else ""
         record = StepRecord(step=step, worker=worker.name, action=instruction, observation=observation)
         records.append(record)
         if topology.has_edge(worker.name, boss.name):
@@ -105,6 +110,10 @@ async def hierarchical(
                                           data=record.model_dump()), notes)
         else:
             notes.append(f"{worker.name} has no edge back to {boss.name}; its observation stays with it")
+        for peer in topology.readers(worker.name):  # hybrid: workers also tell their peers
+            if peer in by_name and deliver(traffic, AgentMessage(round=step, sender=worker.name, receiver=peer,
+                                                                 kind="observation", data=record.model_dump()), notes):
+                heard[peer].append(record)
         traffic.now = time.perf_counter() - started
         total = sum(usage.values(), Usage())
         reason = condition.reason(Progress(round=step, answer_keys=(answer_key(observation),),

@@ -56,7 +56,10 @@ class RLPolicy(Policy):
 
     @staticmethod
     def _fits(state: TurnState, action: Action, view: EndpointView) -> bool:
-        """Does the action's worst case (its attachments and planned history) fit the budget left?"""
+        """Does the action's worst case (its attachments and planned history) fit the budget left?
+        The session's own check when the state carries it (as in training), else an estimate."""
+        if state.admissible is not None:
+            return state.admissible(action)
         chosen = state.request.attachments if action.attachments is None else tuple(
             state.request.attachments[i] for i in action.attachments)
         plan = action.history or HistoryPlan(kind="full")
