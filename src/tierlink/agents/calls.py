@@ -11,10 +11,11 @@ from tierlink.core.usage import Usage
 
 
 async def ask(agent: Agent, prompt: str, max_tokens: int, usage: dict[str, Usage], notes: list[str],
-              fallback: str = "") -> str:
+              fallback: str = "", temperature: float = 0.0, seed: int | None = None) -> str:
     """One model call; on failure the agent keeps `fallback` and the failure is noted."""
     try:
-        completion = await agent.endpoint.complete(Request.of(prompt, max_tokens=max_tokens))
+        completion = await agent.endpoint.complete(
+            Request.of(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed))
     except TierlinkError as exc:
         notes.append(f"{agent.name}: {exc}; keeps its previous answer")
         return fallback

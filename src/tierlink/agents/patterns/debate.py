@@ -25,7 +25,8 @@ from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
 
 Aggregate = Literal["majority", "judge"]
-REVISE = "{question}\n\nOther agents answered:\n{others}\n\nTaking their answers into account, give your own answer."
+# Others' answers inline, in quotes: a list invites a base model to continue the list instead of answering.
+REVISE = "{question}\n(Other agents' answers: {others}.) Considering them, give your own answer."
 JUDGE = "{question}\n\nCandidate answers:\n{others}\n\nWhich answer is correct? Give the final answer."
 
 
@@ -49,8 +50,11 @@ async def debate(
     max_tokens: int = 64,
     concurrent: bool = True,
     ledger: Ledger | None = None,
+    temperature: float = 0.0,
 ) -> TeamResult:
-    """`rounds` counts the revision rounds after the first answers; `stop` can end it sooner."""
+    """`rounds` counts the revision rounds after the first answers; `stop` can end it sooner.
+    With `temperature` > 0 each agent samples with its own seed, so agents sharing one model
+    still answer differently (greedy copies of one model would all agree from the start)."""
     started = time.perf_counter()
     history = history or HistoryPolicy()
     judges = team.by_role("judge") if aggregate == "judge" else ()
@@ -79,9 +83,11 @@ async def debate(
                 message = deliver(traffic, AgentMessage(round=round_index, sender=source, receiver=agent.name,
                                                         kind="answer", text=text), notes)
                 if message is not None:
-                    others.append(f"- {source}: {message.content}")
-            prompts[agent.name] = REVISE.format(question=task.question, others="\n".join(others)) if others else task.question
-        calls = [ask(a, prompts[a.name], max_tokens, usage, notes, (said[a.name] or [""])[-1]) for a in debaters]
+                    others.append(f'{source} said "{" ".join(message.content.split())}"')
+            prompts[agent.name] = REVISE.format(question=task.question, others="; ".join(others)) if others else task.question
+        calls = [ask(a, prompts[a.name], max_tokens, usage, notes, (said[a.name] or [""])[-1], temperature,
+                     seed=1000 * round_index + index if temperature > 0 else None)
+                 for index, a in enumerate(debaters)]
         if concurrent:
             replies = await asyncio.gather(*calls)
         else:
