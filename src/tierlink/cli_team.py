@@ -35,6 +35,7 @@ def run(
     lead: Annotated[str | None, typer.Option(help="Endpoint of the first agent (planner, supervisor or judge).")] = None,
     history: Annotated[str, typer.Option(help="full | last_round | summary (what each edge carries)")] = "last_round",
     judge: Annotated[bool, typer.Option(help="debate: the first agent judges instead of a majority vote")] = False,
+    compress_tokens: Annotated[int | None, typer.Option(min=1, help="Cut every message to this many tokens at the sender.")] = None,
     consensus: Annotated[float | None, typer.Option(help="debate: stop when this share of agents agree")] = None,
     max_tokens: Annotated[int, typer.Option(min=1, help="Tokens per model call.")] = 48,
     config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded device model).")] = None,
@@ -53,7 +54,7 @@ def run(
     try:
         spec = TeamSpec(pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,  # type: ignore[arg-type]
                         endpoints=[e.strip() for e in endpoints.split(",")] if endpoints else [], lead_endpoint=lead,
-                        judge=judge, consensus=consensus, max_tokens=max_tokens)
+                        judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
     except ValidationError as exc:
         first = exc.errors()[0]
         console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
