@@ -196,7 +196,7 @@ def rl_train(
     conversations: Annotated[int, typer.Option(min=10, help="Training conversations (a different seed than evaluation).")] = 200,
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
     data_root: DataRoot = None,
-    latency_weight: Annotated[float, typer.Option(min=0, help="Reward weight on seconds / latency budget.")] = 0.3,
+    latency_weight: Annotated[float, typer.Option(min=0, help="Reward weight on seconds / latency budget.")] = 2.0,
     cost_weight: Annotated[float, typer.Option(min=0, help="Reward weight on dollars / dollar budget.")] = 0.3,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
