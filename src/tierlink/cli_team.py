@@ -6,7 +6,7 @@ import asyncio
 import json
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,7 +15,40 @@ from rich.table import Table
 
 from tierlink.core.errors import TierlinkError
 
+if TYPE_CHECKING:
+    from tierlink.agents.runner import TeamSpec
+
 team_app = typer.Typer(no_args_is_help=True, help="Multi-agent teams: debate, division of labour, hierarchy over topologies.")
+
+
+# Team options shared by `team run` and `team serve-mcp`.
+PatternOpt = Annotated[str, typer.Option("--pattern", help="debate | division | hierarchical")]
+TopologyOpt = Annotated[str, typer.Option("--topology", help="full | star[:HUB] | chain | ring | tree[:B] | sparse[:DEGREE[:SEED]] | hybrid[:HUB[:PEERS]]")]
+AgentsOpt = Annotated[int, typer.Option("--agents", min=1, max=64)]
+RoundsOpt = Annotated[int, typer.Option("--rounds", min=0, max=20, help="debate: revision rounds; hierarchical: max steps")]
+EndpointsOpt = Annotated[str | None, typer.Option("--endpoints", help="Comma-separated endpoint names, assigned round-robin.")]
+LeadOpt = Annotated[str | None, typer.Option("--lead", help="Endpoint of the first agent (planner, supervisor or judge).")]
+HistoryOpt = Annotated[str, typer.Option("--history", help="full | last_round | summary (what each edge carries)")]
+JudgeOpt = Annotated[bool, typer.Option("--judge", help="debate: the first agent judges instead of a majority vote")]
+CompressOpt = Annotated[int | None, typer.Option("--compress-tokens", min=1, help="Cut every message to this many tokens at the sender.")]
+ConsensusOpt = Annotated[float | None, typer.Option("--consensus", help="debate: stop when this share of agents agree")]
+MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Tokens per model call.")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Deployment YAML (default: the embedded device model).")]
+
+
+def _spec(console: Console, endpoints: str | None, lead: str | None, **fields: object) -> TeamSpec:
+    """A validated TeamSpec, or one line naming the bad option and exit code 2."""
+    from pydantic import ValidationError
+
+    from tierlink.agents.runner import TeamSpec
+
+    try:
+        return TeamSpec(endpoints=[e.strip() for e in endpoints.split(",")] if endpoints else [], lead_endpoint=lead,
+                        **fields)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        raise typer.Exit(code=2) from exc
 
 
 def default_tasks() -> Path:
@@ -25,40 +58,32 @@ def default_tasks() -> Path:
 
 @team_app.command("run")
 def run(
-    pattern: Annotated[str, typer.Option(help="debate | division | hierarchical")] = "debate",
-    topology: Annotated[str, typer.Option(help="full | star[:HUB] | chain | ring | tree[:B] | sparse[:DEGREE[:SEED]]")] = "full",
-    agents: Annotated[int, typer.Option(min=1, max=64)] = 3,
-    rounds: Annotated[int, typer.Option(min=0, max=20, help="debate: revision rounds; hierarchical: max steps")] = 2,
+    pattern: PatternOpt = "debate",
+    topology: TopologyOpt = "full",
+    agents: AgentsOpt = 3,
+    rounds: RoundsOpt = 2,
     tasks: Annotated[Path | None, typer.Option(help="CSV/JSONL with id,question[,gold] (default: shipped MCQs)")] = None,
     limit: Annotated[int, typer.Option(min=1, help="Run at most this many tasks.")] = 3,
-    endpoints: Annotated[str | None, typer.Option(help="Comma-separated endpoint names, assigned round-robin.")] = None,
-    lead: Annotated[str | None, typer.Option(help="Endpoint of the first agent (planner, supervisor or judge).")] = None,
-    history: Annotated[str, typer.Option(help="full | last_round | summary (what each edge carries)")] = "last_round",
-    judge: Annotated[bool, typer.Option(help="debate: the first agent judges instead of a majority vote")] = False,
-    compress_tokens: Annotated[int | None, typer.Option(min=1, help="Cut every message to this many tokens at the sender.")] = None,
-    consensus: Annotated[float | None, typer.Option(help="debate: stop when this share of agents agree")] = None,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Tokens per model call.")] = 48,
-    config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded device model).")] = None,
+    endpoints: EndpointsOpt = None,
+    lead: LeadOpt = None,
+    history: HistoryOpt = "last_round",
+    judge: JudgeOpt = False,
+    compress_tokens: CompressOpt = None,
+    consensus: ConsensusOpt = None,
+    max_tokens: MaxTokensOpt = 48,
+    config: ConfigOpt = None,
     ledger_csv: Annotated[Path | None, typer.Option(help="Write every message of every task here (CSV).")] = None,
     graph: Annotated[Path | None, typer.Option(help="Draw the traffic graph (edge width = bytes) to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per task instead of the table.")] = False,
 ) -> None:
     """Run a team on tasks and report accuracy (where gold is known), tokens, bytes, time, dollars."""
-    from pydantic import ValidationError
-
-    from tierlink.agents.runner import TeamSpec, agent_names, load_tasks, run_tasks
+    from tierlink.agents.runner import agent_names, load_tasks, run_tasks
     from tierlink.config.build import build_deployment
     from tierlink.config.load import default_config, load_config
 
     console = Console(stderr=as_json)
-    try:
-        spec = TeamSpec(pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,  # type: ignore[arg-type]
-                        endpoints=[e.strip() for e in endpoints.split(",")] if endpoints else [], lead_endpoint=lead,
-                        judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
-        raise typer.Exit(code=2) from exc
+    spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
+                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
     try:
         task_list = load_tasks(tasks or default_tasks(), limit)
         deployment = build_deployment(load_config(config) if config else default_config())
@@ -119,34 +144,26 @@ def _table(console: Console, results: list, pattern: str, topology: str) -> None
 
 @team_app.command("serve-mcp")
 def serve_mcp(
-    pattern: Annotated[str, typer.Option(help="debate | division | hierarchical")] = "debate",
-    topology: Annotated[str, typer.Option(help="full | star[:HUB] | chain | ring | tree[:B] | sparse[:DEGREE[:SEED]]")] = "full",
-    agents: Annotated[int, typer.Option(min=1, max=64)] = 3,
-    rounds: Annotated[int, typer.Option(min=0, max=20, help="debate: revision rounds; hierarchical: max steps")] = 2,
-    endpoints: Annotated[str | None, typer.Option(help="Comma-separated endpoint names, assigned round-robin.")] = None,
-    lead: Annotated[str | None, typer.Option(help="Endpoint of the first agent (planner, supervisor or judge).")] = None,
-    history: Annotated[str, typer.Option(help="full | last_round | summary (what each edge carries)")] = "last_round",
-    judge: Annotated[bool, typer.Option(help="debate: the first agent judges instead of a majority vote")] = False,
-    consensus: Annotated[float | None, typer.Option(help="debate: stop when this share of agents agree")] = None,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Tokens per model call.")] = 48,
-    config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded device model).")] = None,
+    pattern: PatternOpt = "debate",
+    topology: TopologyOpt = "full",
+    agents: AgentsOpt = 3,
+    rounds: RoundsOpt = 2,
+    endpoints: EndpointsOpt = None,
+    lead: LeadOpt = None,
+    history: HistoryOpt = "last_round",
+    judge: JudgeOpt = False,
+    compress_tokens: CompressOpt = None,
+    consensus: ConsensusOpt = None,
+    max_tokens: MaxTokensOpt = 48,
+    config: ConfigOpt = None,
 ) -> None:
     """Serve the team over stdio as an MCP server with one tool, `team_solve` (question -> answer and costs)."""
-    from pydantic import ValidationError
-
-    from tierlink.agents.runner import TeamSpec
     from tierlink.config.build import build_deployment
     from tierlink.config.load import default_config, load_config
 
     console = Console(stderr=True)  # stdout carries the MCP protocol
-    try:
-        spec = TeamSpec(pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,  # type: ignore[arg-type]
-                        endpoints=[e.strip() for e in endpoints.split(",")] if endpoints else [], lead_endpoint=lead,
-                        judge=judge, consensus=consensus, max_tokens=max_tokens)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
-        raise typer.Exit(code=2) from exc
+    spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
+                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
     try:
         from tierlink.agents.mcp_server import serve  # imports mcp: only when serving
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tierlink.agents.topology import Topology
 from tierlink.core.errors import ConfigError
 from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.profile import Tier
@@ -81,6 +82,20 @@ class Team:
         if configured is not None:
             return configured
         return default_link(a, b)
+
+
+def lead_and_workers(team: Team, topology: Topology, lead_role: str, example: str) -> tuple[Agent, list[Agent]]:
+    """The one agent with `lead_role` and the workers it can reach over `topology`, or a
+    ConfigError saying which role or edges are missing (`example`: a topology that works)."""
+    leads = team.by_role(lead_role)
+    if len(leads) != 1:
+        raise ConfigError("agents", f"this pattern needs exactly one agent with role '{lead_role}'", f"set role: {lead_role} on one agent")
+    lead = leads[0]
+    workers = [w for w in team.by_role("worker") if topology.has_edge(lead.name, w.name)]
+    if not workers:
+        raise ConfigError("topology", f"no worker receives messages from the {lead_role} {lead.name}",
+                          f"give agents role: worker and edges {lead_role} -> worker (e.g. {example})")
+    return lead, workers
 
 
 def default_link(a: Node, b: Node) -> Link:

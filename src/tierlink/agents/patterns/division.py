@@ -17,10 +17,9 @@ from pydantic import BaseModel, Field
 from tierlink.agents.calls import ask, deliver
 from tierlink.agents.result import Task, TeamResult
 from tierlink.agents.structured import ask_structured
-from tierlink.agents.team import Agent, Team
+from tierlink.agents.team import Agent, Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
-from tierlink.core.errors import ConfigError
 from tierlink.core.grading import grade
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
@@ -40,14 +39,7 @@ class Plan(BaseModel):
 
 
 def _roles(team: Team, topology: Topology) -> tuple[Agent, list[Agent], Agent]:
-    planners = team.by_role("planner")
-    if len(planners) != 1:
-        raise ConfigError("agents", "division of labour needs exactly one agent with role 'planner'", "set role: planner on one agent")
-    planner = planners[0]
-    workers = [w for w in team.by_role("worker") if topology.has_edge(planner.name, w.name)]
-    if not workers:
-        raise ConfigError("topology", f"no worker receives messages from the planner {planner.name}",
-                          "give agents role: worker and edges planner -> worker (e.g. star with the planner as hub)")
+    planner, workers = lead_and_workers(team, topology, "planner", "star with the planner as hub")
     aggregators = team.by_role("aggregator")
     return planner, workers, aggregators[0] if aggregators else planner
 

@@ -20,10 +20,9 @@ from tierlink.agents.calls import ask, deliver
 from tierlink.agents.result import Task, TeamResult
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.structured import ask_structured
-from tierlink.agents.team import Agent, Team
+from tierlink.agents.team import Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
-from tierlink.core.errors import ConfigError
 from tierlink.core.grading import answer_key, grade
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
@@ -48,18 +47,6 @@ class StepRecord(BaseModel):
     observation: str
 
 
-def _roles(team: Team, topology: Topology) -> tuple[Agent, list[Agent]]:
-    supervisors = team.by_role("supervisor")
-    if len(supervisors) != 1:
-        raise ConfigError("agents", "hierarchical needs exactly one agent with role 'supervisor'", "set role: supervisor on one agent")
-    boss = supervisors[0]
-    workers = [w for w in team.by_role("worker") if topology.has_edge(boss.name, w.name)]
-    if not workers:
-        raise ConfigError("topology", f"no worker receives messages from the supervisor {boss.name}",
-                          "give agents role: worker and edges supervisor -> worker (e.g. star or tree rooted at it)")
-    return boss, workers
-
-
 async def hierarchical(
     task: Task,
     team: Team,
@@ -72,7 +59,7 @@ async def hierarchical(
     ledger: Ledger | None = None,
 ) -> TeamResult:
     started = time.perf_counter()
-    boss, workers = _roles(team, topology)
+    boss, workers = lead_and_workers(team, topology, "supervisor", "star or tree rooted at it")
     by_name = {w.name: w for w in workers}
     condition = (stop or MaxRounds(max_steps)) | MaxRounds(max_steps)
     traffic = Traffic(team, topology, ledger)
