@@ -137,3 +137,17 @@ def test_traffic_refuses_a_missing_edge() -> None:
     record = next(iter(traffic.ledger))
     assert record.link == "phone0<->phone1 (wifi)" and record.bytes == AgentMessage(
         round=1, sender="a0", receiver="a1", kind="answer", text="hi").wire_bytes()
+
+
+@pytest.mark.model
+async def test_debate_runs_unchanged_on_an_openai_compatible_server(llama_server: str, cloud_profile) -> None:  # type: ignore[no-untyped-def]
+    """The same pattern over real HTTP: llama-cpp-python's OpenAI-compatible server on 127.0.0.1."""
+    remote = OpenAICompatEndpoint("server", llama_server, "gemma-server", cloud_profile, "cloud")
+    team = Team([Agent(f"a{i}", remote, Node(name=f"cloud{i}", tier="cloud")) for i in range(3)])
+    result = await debate(TASK, team, star(team.names, "a0"), rounds=1, max_tokens=4)
+    assert result.rounds == 2 and not result.notes
+    assert all(usage.input_tokens > 0 for usage in result.usage.values())
+    assert sorted((t.sender, t.receiver) for t in result.ledger) == sorted(star(team.names, "a0").edges)
+    assert all(t.link.endswith("(wired)") for t in result.ledger)  # cloud to cloud
+    price = cloud_profile.price_in_per_mtok / 1e6
+    assert all(abs(t.dollars - t.tokens * price) < 1e-12 for t in result.ledger)  # what the receiver pays to read it

@@ -37,7 +37,7 @@ from tierlink.network.clock import VirtualClock
 from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy
-from tierlink.routing.relevance import LexicalRelevance, RelevanceScorer
+from tierlink.routing.relevance import RelevanceScorer, default_scorer
 from tierlink.routing.session import Session
 from tierlink.routing.state import Action, TurnState
 
@@ -84,7 +84,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         self.difficulty = difficulty
         self.latency_weight, self.cost_weight = latency_weight, cost_weight
         self.fixed_budget = fixed_budget
-        self.scorer = scorer or LexicalRelevance()
+        self.scorer = scorer or default_scorer()  # the view 'best' names: MiniLM relevance when installed
         self.observation_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(OBS_DIM,), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(len(ACTIONS))
         self._loop = asyncio.new_event_loop()

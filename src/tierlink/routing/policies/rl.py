@@ -17,7 +17,7 @@ from tierlink.core.errors import DataError
 from tierlink.learn.rl_features import ACTIONS, OBS_DIM, observe, to_action, with_device_mask
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
-from tierlink.routing.relevance import LexicalRelevance
+from tierlink.routing.relevance import default_scorer
 from tierlink.routing.reservation import reserve
 from tierlink.routing.state import Action, EndpointView, TurnState
 
@@ -39,7 +39,7 @@ class RLPolicy(Policy):
         self.model: Any = MaskablePPO.load(directory / MODEL_FILE, device="cpu")
         self.difficulty = DifficultyScorer(joblib.load(directory / DIFFICULTY_FILE))
         self.deterministic = deterministic
-        self.scorer = LexicalRelevance()
+        self.scorer = default_scorer()  # as in training: which view is 'the most relevant'
 
     async def decide(self, state: TurnState) -> Action:
         cloud = pick_remote(state)
