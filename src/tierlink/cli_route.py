@@ -196,11 +196,15 @@ def rl_train(
     conversations: Annotated[int, typer.Option(min=10, help="Training conversations (a different seed than evaluation).")] = 200,
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
     data_root: DataRoot = None,
-    latency_weight: Annotated[float, typer.Option(min=0, help="Reward weight on seconds / latency budget.")] = 2.0,
-    cost_weight: Annotated[float, typer.Option(min=0, help="Reward weight on dollars / dollar budget.")] = 0.3,
+    latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget [default: 6].")] = None,
+    cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget [default: 0.3].")] = None,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
+    from tierlink.learn.rl_env import COST_WEIGHT, LATENCY_WEIGHT
     from tierlink.learn.rl_train import train_rl
+
+    latency_weight = LATENCY_WEIGHT if latency_weight is None else latency_weight
+    cost_weight = COST_WEIGHT if cost_weight is None else cost_weight
 
     console = Console()
     try:

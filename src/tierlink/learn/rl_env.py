@@ -42,7 +42,7 @@ from tierlink.routing.session import Session
 from tierlink.routing.state import Action, TurnState
 
 CLOUD = "cloud"
-LATENCY_WEIGHT = 2.0  # reward weight on seconds / latency budget (0.3 left the view choice to chance)
+LATENCY_WEIGHT = 6.0  # reward weight on seconds / latency budget (lower left the choice of views to chance)
 COST_WEIGHT = 0.3  # reward weight on dollars / dollar budget
 
 
