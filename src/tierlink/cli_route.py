@@ -259,4 +259,6 @@ def collect_drafts_command(
 def _read_prompt_table(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(str(path), "file does not exist", "give a CSV with prompt_id,prompt[,task,gold]")
-    return pd.read_csv(path, dtype={"prompt_id": str, "gold": str}, keep_default_na=False, na_values=[""])
+    from tierlink.core.outcomes import read_table_csv
+
+    return read_table_csv(path)

@@ -30,12 +30,18 @@ def read_outcomes(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataError(str(path), "file does not exist", "give the path of an outcome table")
     if fmt == "csv":
-        frame = pd.read_csv(path, dtype={"prompt_id": str, "gold": str}, keep_default_na=False, na_values=[""])
+        frame = read_table_csv(path)
     elif fmt == "jsonl":
         frame = pd.read_json(path, lines=True, dtype={"prompt_id": str, "gold": str})
     else:
         frame = pd.read_parquet(path)
     return validate_outcomes(frame, str(path))
+
+
+def read_table_csv(path: Path) -> pd.DataFrame:
+    """A CSV with tierlink's columns read as written: ids and gold answers stay text ("007",
+    "NA"), only empty cells are missing. Unvalidated: drafts without grades are read this way too."""
+    return pd.read_csv(path, dtype={"prompt_id": str, "gold": str}, keep_default_na=False, na_values=[""])
 
 
 def write_outcomes(frame: pd.DataFrame, path: Path) -> None:

@@ -19,6 +19,7 @@ import pandas as pd
 from tierlink.core.errors import DataError, EndpointError
 from tierlink.core.grading import grade
 from tierlink.core.messages import Request
+from tierlink.core.outcomes import read_table_csv
 from tierlink.endpoints.base import Endpoint
 from tierlink.learn.data import SIGNAL_PREFIX
 from tierlink.routing.draft_signals import (
@@ -60,7 +61,7 @@ async def collect_drafts(
         report(index + 1, len(todo))
     if not out.is_file():
         return pd.DataFrame(), failures
-    return pd.read_csv(out, dtype={"prompt_id": str, "gold": str}, keep_default_na=False, na_values=[""]), failures
+    return read_table_csv(out), failures
 
 
 async def _draft_row(endpoint: Endpoint, row: dict[str, Any], samples: int, max_tokens: int) -> dict[str, Any]:
