@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
+from tierlink.core.grading import grade
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
 
@@ -18,6 +19,11 @@ class Task(BaseModel):
     id: str
     question: str
     gold: str | None = None
+
+
+def total_usage(usage: dict[str, Usage]) -> Usage:
+    """Every agent's model usage added up."""
+    return sum(usage.values(), Usage())
 
 
 @dataclass
@@ -34,12 +40,16 @@ class TeamResult:
     usage: dict[str, Usage]  # model calls, by agent (messages read are part of their input tokens)
     ledger: Ledger
     wall_s: float
-    correct: bool | None = None
     notes: list[str] = field(default_factory=list)
 
     @property
+    def correct(self) -> bool | None:
+        """The answer graded against the task's gold answer; None without one."""
+        return None if self.task.gold is None else bool(grade(self.answer, self.task.gold))
+
+    @property
     def total_usage(self) -> Usage:
-        return sum(self.usage.values(), Usage())
+        return total_usage(self.usage)
 
     def summary(self) -> dict[str, object]:
         """Flat figures for tables and JSON output."""

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from tierlink.core.grading import answer_key
+from tierlink.core.usage import Usage
 
 
 @dataclass(frozen=True)
@@ -14,8 +18,14 @@ class Progress:
 
     round: int  # rounds completed (the first answers count as round 1)
     answer_keys: tuple[str, ...]  # each agent's current answer, normalised
-    tokens: int  # model tokens plus message tokens so far
+    tokens: int  # model tokens (input plus output) so far; messages read are part of the input
     dollars: float
+
+    @classmethod
+    def after(cls, round: int, answers: Iterable[str], usage: Usage) -> Progress:
+        """The progress after `round` rounds, given the current answers and the usage so far."""
+        return cls(round=round, answer_keys=tuple(answer_key(a) for a in answers),
+                   tokens=usage.input_tokens + usage.output_tokens, dollars=usage.dollars)
 
 
 class StopCondition(ABC):

@@ -14,13 +14,13 @@ from typing import Literal
 
 from tierlink.agents.calls import ask, deliver
 from tierlink.agents.history import HistoryPolicy, message_for
-from tierlink.agents.result import Task, TeamResult
+from tierlink.agents.result import Task, TeamResult, total_usage
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.team import Agent, Team
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.errors import ConfigError
-from tierlink.core.grading import answer_key, grade
+from tierlink.core.grading import answer_key
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
 
@@ -95,9 +95,7 @@ async def debate(
         for agent, reply in zip(debaters, replies, strict=True):
             said[agent.name].append(reply)
         per_round.append({a.name: said[a.name][-1] for a in debaters})
-        total = sum(usage.values(), Usage())
-        reason = condition.reason(Progress(round=len(per_round), answer_keys=tuple(answer_key(a) for a in per_round[-1].values()),
-                                           tokens=total.input_tokens + total.output_tokens, dollars=total.dollars))
+        reason = condition.reason(Progress.after(len(per_round), per_round[-1].values(), total_usage(usage)))
         traffic.now = time.perf_counter() - started
     final = per_round[-1]
     answer = majority(final)
@@ -105,8 +103,7 @@ async def debate(
         answer = await _judge(task, judges[0], final, traffic, len(per_round), max_tokens, usage, notes) or answer
     return TeamResult(task=task, pattern="debate", topology=topology.kind, answer=answer, rounds=len(per_round),
                       stopped_because=reason, answers=per_round, usage=usage, ledger=traffic.ledger,
-                      wall_s=time.perf_counter() - started,
-                      correct=None if task.gold is None else bool(grade(answer, task.gold)), notes=notes)
+                      wall_s=time.perf_counter() - started, notes=notes)
 
 
 async def _judge(task: Task, judge: Agent, final: dict[str, str], traffic: Traffic, round_index: int,

@@ -20,7 +20,6 @@ from tierlink.agents.structured import ask_structured
 from tierlink.agents.team import Agent, Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
-from tierlink.core.grading import grade
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
 
@@ -92,5 +91,4 @@ async def division_of_labour(
         notes.append("no subtask result reached the aggregator")
     return TeamResult(task=task, pattern="division", topology=topology.kind, answer=answer, rounds=3,
                       stopped_because="plan, work and merge done", answers=[{w.name: o for (w, _), o in zip(assigned, outputs, strict=True)}],
-                      usage=usage, ledger=traffic.ledger, wall_s=time.perf_counter() - started,
-                      correct=None if task.gold is None else bool(grade(answer, task.gold)), notes=notes)
+                      usage=usage, ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=notes)

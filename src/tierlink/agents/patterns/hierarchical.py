@@ -17,13 +17,12 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tierlink.agents.calls import ask, deliver
-from tierlink.agents.result import Task, TeamResult
+from tierlink.agents.result import Task, TeamResult, total_usage
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.structured import ask_structured
 from tierlink.agents.team import Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
-from tierlink.core.grading import answer_key, grade
 from tierlink.core.ledger import Ledger
 from tierlink.core.usage import Usage
 
@@ -102,11 +101,8 @@ async def hierarchical(
                                                                  kind="observation", data=record.model_dump()), notes):
                 heard[peer].append(record)
         traffic.now = time.perf_counter() - started
-        total = sum(usage.values(), Usage())
-        reason = condition.reason(Progress(round=step, answer_keys=(answer_key(observation),),
-                                           tokens=total.input_tokens + total.output_tokens, dollars=total.dollars))
+        reason = condition.reason(Progress.after(step, [observation], total_usage(usage)))
     final = answer if answer is not None else next((r.observation for r in reversed(records) if r.observation), "")
     return TeamResult(task=task, pattern="hierarchical", topology=topology.kind, answer=final, rounds=len(records),
                       stopped_because=reason, answers=[{r.worker: r.observation} for r in records], usage=usage,
-                      ledger=traffic.ledger, wall_s=time.perf_counter() - started,
-                      correct=None if task.gold is None else bool(grade(final, task.gold)), notes=notes)
+                      ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=notes)
