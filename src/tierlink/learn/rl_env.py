@@ -29,9 +29,9 @@ from tierlink.learn.rl_features import (
     ACTIONS,
     OBS_BOUND,
     OBS_DIM,
+    action_masks,
     observe,
     to_action,
-    with_device_mask,
 )
 from tierlink.network.clock import VirtualClock
 from tierlink.network.link import Link
@@ -121,12 +121,9 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         return self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
 
     def action_masks(self) -> npt.NDArray[np.bool_]:
-        """Actions the session would accept now (see with_device_mask for the device)."""
-        assert self._session is not None
+        """Actions the session would accept now (rl_features.action_masks, as in serving)."""
         state = self._state()
-        relevance = self._relevance(state)
-        cloud = [self._session.admissible(state.request, to_action(i, state, CLOUD, relevance)) for i in range(1, len(ACTIONS))]
-        return with_device_mask(cloud, self._session.admissible(state.request, to_action(0, state, CLOUD, relevance)))
+        return action_masks(state, CLOUD, self._relevance(state))
 
     def step(self, action: int) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         assert self._session is not None

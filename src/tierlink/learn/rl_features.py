@@ -82,8 +82,14 @@ def to_action(index: int, state: TurnState, cloud: str, relevance: list[float]) 
                   reason=f"rl: cloud, attachments {attach}, history {label}")
 
 
-def with_device_mask(cloud_masks: list[bool], device_fits: bool) -> npt.NDArray[np.bool_]:
-    """The device is offered when its worst case fits the budget left, or when no cloud action
-    does (then it is the last resort): choosing a device call that cannot fit would only refuse
-    a turn the cloud could have answered."""
+def action_masks(state: TurnState, cloud: str, relevance: list[float]) -> npt.NDArray[np.bool_]:
+    """The actions the session would accept now, by its own admissibility check (residency,
+    reachability, worst case within the budget left), the same in training and in serving. The
+    device is offered when it fits, or when no cloud action does (the last resort): choosing a
+    device call that cannot fit would only refuse a turn the cloud could have answered."""
+    if state.admissible is None:
+        raise ValueError("the RL router needs a TurnState from a Session (it carries the admissibility check)")
+    cloud_masks = [cloud != state.device and state.admissible(to_action(i, state, cloud, relevance))
+                   for i in range(1, len(ACTIONS))]
+    device_fits = state.admissible(to_action(0, state, cloud, relevance))
     return np.asarray([device_fits or not any(cloud_masks), *cloud_masks], dtype=bool)

@@ -12,14 +12,12 @@ from typing import Any, ClassVar
 
 import joblib
 
-from tierlink.context.history import HistoryPlan, plan_messages
 from tierlink.core.errors import DataError
-from tierlink.learn.rl_features import ACTIONS, OBS_DIM, observe, to_action, with_device_mask
+from tierlink.learn.rl_features import ACTIONS, OBS_DIM, action_masks, observe, to_action
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
 from tierlink.routing.relevance import default_scorer
-from tierlink.routing.reservation import reserve
-from tierlink.routing.state import Action, EndpointView, TurnState
+from tierlink.routing.state import Action, TurnState
 
 
 class RLPolicy(Policy):
@@ -44,25 +42,7 @@ class RLPolicy(Policy):
     async def decide(self, state: TurnState) -> Action:
         cloud = pick_remote(state)
         relevance = self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
-        view = state.endpoints.get(cloud)
-        remote_ok = view is not None and view.reachable and view.allowed and cloud != state.device
-        cloud_masks = [remote_ok and view is not None and self._fits(state, to_action(i, state, cloud, relevance), view)
-                       for i in range(1, len(ACTIONS))]
-        device_fits = self._fits(state, to_action(0, state, cloud, relevance), state.endpoints[state.device])
         observation = observe(state, cloud, self.difficulty(state.request.last_user_text))
-        index, _ = self.model.predict(observation, action_masks=with_device_mask(cloud_masks, device_fits),
+        index, _ = self.model.predict(observation, action_masks=action_masks(state, cloud, relevance),
                                       deterministic=self.deterministic)
         return to_action(int(index), state, cloud, relevance)
-
-    @staticmethod
-    def _fits(state: TurnState, action: Action, view: EndpointView) -> bool:
-        """Does the action's worst case (its attachments and planned history) fit the budget left?
-        The session's own check when the state carries it (as in training), else an estimate."""
-        if state.admissible is not None:
-            return state.admissible(action)
-        chosen = state.request.attachments if action.attachments is None else tuple(
-            state.request.attachments[i] for i in action.attachments)
-        plan = action.history or HistoryPlan(kind="full")
-        messages = plan_messages(state.history, state.request.messages, plan)
-        request = state.request.model_copy(update={"attachments": chosen if view.link is not None else (), "messages": messages})
-        return state.budget.fits(reserve(request, view.profile, view.link))
