@@ -1,13 +1,14 @@
 """The RL router against the per-query policies on the case study, over 5 training seeds.
 
 Trains MaskablePPO on conversations from the train split of the questions, then evaluates every
-seed's policy on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
+seed's policy (the checkpoint with the best reward on 40 validation conversations from the train
+split) on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
 always-device, always-cloud, random, threshold, cascade, budget-pacing and the learned
 per-query router. Prints mean and
 spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
 dollars and the camera-view effect are simulated.
 
-    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W]
+    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W] [--validation 40]
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ BASELINES = {
 }
 
 
-def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: float) -> None:
+def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: float, validation: int) -> None:
     profiles = endpoint_profiles()
     device, cloud = profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
@@ -62,6 +63,7 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
     for name, params in BASELINES.items():
         results[name] = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device, cloud, scorer))
     rl_runs: list[PolicySummary] = []
+    kept: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         # the learned per-query router: the prompt-only router in the RL state, trained on the
         # train-split conversations, escalating at its natural 0.5 cut
@@ -72,7 +74,8 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
                                                     case, budget, link, device, cloud, scorer))
         for seed in range(seeds):
             directory = Path(tmp) / f"seed{seed}"
-            train_rl(directory, steps=steps, seed=seed, cost_weight=cost_weight)
+            meta = train_rl(directory, steps=steps, seed=seed, cost_weight=cost_weight, validation=validation)
+            kept.append(f"step {meta.best_step}" if meta.best_step is not None else "last")
             policy = make_policy("rl", model=str(directory))
             rl_runs.append(asyncio.run(run_policy(f"rl seed {seed}", lambda p=policy: p, case, budget, link, device, cloud, scorer)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
@@ -92,8 +95,8 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
     print(f"| rl ({seeds} seeds, mean ± sd) | {spread(q, 3)} | {spread(lat, 2)} | {spread(usd, 4)} | "
           f"{100 * statistics.mean(r.cloud_share for r in rl_runs):.0f}% | {sum(r.latency_over_budget for r in rl_runs)} | "
           f"{sum(r.dollar_over_budget for r in rl_runs)} |")
-    for r in rl_runs:
-        print(f"  {r.policy}: quality {r.mean_quality:.3f}, {r.mean_latency_s:.2f} s, ${r.mean_dollars:.4f}")
+    for r, checkpoint in zip(rl_runs, kept, strict=True):
+        print(f"  {r.policy}: quality {r.mean_quality:.3f}, {r.mean_latency_s:.2f} s, ${r.mean_dollars:.4f} (checkpoint: {checkpoint})")
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
     for s in results.values():
         for ax, x in ((left, s.mean_latency_s), (right, s.mean_dollars)):
@@ -120,7 +123,9 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=30_000)
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT, help="reward's weight on dollars / dollar budget")
+    parser.add_argument("--validation", type=int, default=40,
+                        help="validation conversations (train split) for keeping the best checkpoint; 0 keeps the last")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    main(args.seeds, args.steps, args.conversations, args.out, args.cost_weight)
+    main(args.seeds, args.steps, args.conversations, args.out, args.cost_weight, args.validation)

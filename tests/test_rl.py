@@ -97,3 +97,27 @@ def test_rl_train_cli_and_bad_directory(tmp_path: Path) -> None:
 
     with pytest.raises(DataError, match="not a trained RL router"):
         make_policy("rl", model=str(tmp_path))
+
+
+def test_validation_keeps_the_best_checkpoint() -> None:
+    from sb3_contrib import MaskablePPO
+
+    from tierlink.learn.rl_select import BestOnValidation, validation_episodes, validation_reward
+    from tierlink.learn.rl_train import validation_env
+
+    env, _ = make_env(conversations=10)
+    val = validation_env(env, 4, seed=0)
+    episodes = validation_episodes(4, seed=0)
+    assert [budget for _, budget in episodes][::2] == [Budget(latency_s=30, dollars=0.05)] * 4
+    model = MaskablePPO("MlpPolicy", env, seed=0, n_steps=128, batch_size=64, device="cpu")
+    selector = BestOnValidation(val, episodes, every=128)
+    model.learn(total_timesteps=640, callback=selector)
+    steps = [step for step, _ in selector.history]
+    assert steps == [128, 256, 384, 512, 640]
+    assert selector.best_reward == max(reward for _, reward in selector.history)
+    selector.restore()  # the kept weights reproduce the best validation reward exactly
+    assert validation_reward(model, val, episodes) == pytest.approx(selector.best_reward)
+    observation, info = val.reset(options={"conversation": 2, "budget": Budget(latency_s=5, dollars=0.01)})
+    assert info["budget"]["latency_s"] == 5 and val._turns is val.case.conversations[2].turns
+    env.close()
+    val.close()

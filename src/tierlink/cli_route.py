@@ -198,6 +198,7 @@ def rl_train(
     data_root: DataRoot = None,
     latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget [default: 6].")] = None,
     cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget [default: 0.3].")] = None,
+    validation: Annotated[int, typer.Option(min=0, help="Validation conversations (train split) to keep the best checkpoint by; 0 keeps the last.")] = 40,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
     from tierlink.learn.rl_env import COST_WEIGHT, LATENCY_WEIGHT
@@ -211,10 +212,11 @@ def rl_train(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("training MaskablePPO", total=steps)
             meta = train_rl(out, steps, seed, conversations, link, data_root, latency_weight, cost_weight,
-                            progress=lambda done: progress.update(task, completed=done))
+                            progress=lambda done: progress.update(task, completed=done), validation=validation)
     except TierlinkError as exc:
         _fail(exc)
-    console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}); saved to {out}; "
+    kept = f"kept step {meta.best_step} (validation reward {meta.validation_reward:.3f})" if meta.best_step is not None else "kept the last step"
+    console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}; {kept}); saved to {out}; "
                   f"serve it with policy `rl` (params: model={out})")
 
 

@@ -95,11 +95,16 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         self._budget = Budget()
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[npt.NDArray[np.float32], dict[str, Any]]:
+        """A random conversation under a sampled budget; `options` may fix either
+        ({"conversation": index, "budget": Budget}), as validation does."""
         super().reset(seed=seed)
-        conversation = self.case.conversations[int(self.np_random.integers(len(self.case.conversations)))]
-        self._turns = conversation.turns
+        options = options or {}
+        index = options.get("conversation")
+        if index is None:
+            index = int(self.np_random.integers(len(self.case.conversations)))
+        self._turns = self.case.conversations[index].turns
         self._index = 0
-        self._budget = self.fixed_budget or sample_budget(self.np_random)
+        self._budget = options.get("budget") or self.fixed_budget or sample_budget(self.np_random)
         clock = VirtualClock()
         endpoints = {
             "device": ReplayEndpoint("device", self.case.table, "device", self.device, "robot", price_from_profile=True),

@@ -42,6 +42,9 @@ class RLMeta(BaseModel):
     actions: int
     link: str
     tierlink_version: str
+    validation_conversations: int = 0
+    best_step: int | None = None  # the checkpoint kept (best validation reward); None: the last
+    validation_reward: float | None = None
 
 
 class DifficultyScorer:
@@ -98,16 +101,32 @@ def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_roo
     return env, difficulty
 
 
+def validation_env(train_env: ConversationEnv, conversations: int, seed: int, data_root: Path | None = None) -> ConversationEnv:
+    """Other conversations over the same train-split questions, scored like training (same
+    cross-fitted difficulty, weights, link); a seed of their own, so neither set is the other."""
+    case = build_case_study(conversations, seed=seed + 2000, data_root=data_root, split="train")
+    return ConversationEnv(case, train_env.device, train_env.cloud, train_env.link, train_env.difficulty,
+                           train_env.latency_weight, train_env.cost_weight, scorer=train_env.scorer)
+
+
 def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
              data_root: Path | None = None, latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
-             progress: Callable[[int], None] | None = None) -> RLMeta:
-    """Check the environment with gymnasium's checker, train, save policy and metadata."""
+             progress: Callable[[int], None] | None = None, validation: int = 40, eval_every: int = 2048) -> RLMeta:
+    """Check the environment with gymnasium's checker, train, save policy and metadata. With
+    `validation` conversations (0: none), the checkpoint with the best validation reward is
+    kept (evaluated every `eval_every` steps; see rl_select)."""
     from gymnasium.utils.env_checker import check_env
     from sb3_contrib import MaskablePPO
-    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+
+    from tierlink.learn.rl_select import BestOnValidation, validation_episodes
 
     env, difficulty = make_env(conversations, seed, link, data_root, latency_weight, cost_weight)
     check_env(env, skip_render_check=True)
+    selector = None
+    if validation:
+        selector = BestOnValidation(validation_env(env, validation, seed, data_root),
+                                    validation_episodes(validation, seed), eval_every)
 
     class _Report(BaseCallback):
         def _on_step(self) -> bool:
@@ -117,12 +136,17 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
 
     model = MaskablePPO("MlpPolicy", env, seed=seed, n_steps=512, batch_size=128, gamma=0.9,
                         learning_rate=3e-4, ent_coef=0.01, verbose=0, device="cpu")
-    model.learn(total_timesteps=steps, callback=_Report())
+    model.learn(total_timesteps=steps, callback=CallbackList([_Report(), *([selector] if selector else [])]))
+    if selector is not None:
+        selector.restore()
+        selector.env.close()
     out.mkdir(parents=True, exist_ok=True)
     model.save(out / MODEL_FILE)
     joblib.dump(difficulty, out / DIFFICULTY_FILE)
     meta = RLMeta(steps=steps, seed=seed, conversations=conversations, latency_weight=latency_weight,
-                  cost_weight=cost_weight, obs_dim=OBS_DIM, actions=len(ACTIONS), link=link, tierlink_version=__version__)
+                  cost_weight=cost_weight, obs_dim=OBS_DIM, actions=len(ACTIONS), link=link, tierlink_version=__version__,
+                  validation_conversations=validation, best_step=selector.best_step if selector else None,
+                  validation_reward=selector.best_reward if selector else None)
     (out / META_FILE).write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")
     env.close()
     return meta
