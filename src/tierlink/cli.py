@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tierlink.cli_bench import bench_app
 from tierlink.cli_route import route_app
+from tierlink.cli_serve import keys_app, serve_command
 from tierlink.cli_team import team_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import default_config, load_config, outcome_path
@@ -38,6 +39,8 @@ app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(route_app, name="route")
 app.add_typer(team_app, name="team")
+app.add_typer(keys_app, name="keys")
+app.command("serve")(serve_command)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
 ]

@@ -196,8 +196,8 @@ def rl_train(
     conversations: Annotated[int, typer.Option(min=10, help="Training conversations (a different seed than evaluation).")] = 200,
     link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
     data_root: DataRoot = None,
-    latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget [default: 6].")] = None,
-    cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget [default: 0.3].")] = None,
+    latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget (default: 6).")] = None,
+    cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget (default: 0.3).")] = None,
     validation: Annotated[int, typer.Option(min=0, help="Validation conversations (train split) to keep the best checkpoint by; 0 keeps the last.")] = 40,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""

@@ -51,8 +51,10 @@ class Deployment:
             await endpoint.aclose()
 
 
-def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None) -> Deployment:
-    """Instantiate the configuration; models load lazily on first use."""
+def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None, record_transfers: bool = True) -> Deployment:
+    """Instantiate the configuration; models load lazily on first use. A long-running server
+    passes record_transfers=False: it keeps its own spend records, and the in-memory ledger
+    would grow without bound."""
     check_config(config)
     ledger = ledger or Ledger()
     clock: Clock = VirtualClock() if config.mode == "simulated" else RealClock()
@@ -66,7 +68,7 @@ def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None) -> De
         link_name = find_link(config, device_node, spec.node)
         if spec.node != device_node and link_name is not None:
             link = _oriented(links[link_name], device_node)
-            endpoint = LinkedEndpoint(endpoint, link, clock, ledger)
+            endpoint = LinkedEndpoint(endpoint, link, clock, ledger if record_transfers else None)
         endpoints[name] = endpoint
     return Deployment(config, nodes, links, endpoints, device, clock, ledger)
 
@@ -112,6 +114,7 @@ def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
             timeout_s=spec.timeout_s,
             max_retries=spec.max_retries,
             max_retry_wait_s=spec.max_retry_wait_s,
+            first_chunk_timeout_s=spec.first_chunk_timeout_s,
         )
     assert isinstance(spec, ReplayConfig)
     table = OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))

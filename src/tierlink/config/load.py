@@ -93,6 +93,10 @@ def check_config(config: TierlinkConfig) -> None:
     if config.policy.name not in registry():
         raise ConfigError("policy.name", f"unknown policy '{config.policy.name}'",
                           f"use one of: {', '.join(sorted(registry()))}")
+    for index, name in enumerate(config.serve.fallback or ()):
+        if name not in config.endpoints:
+            raise ConfigError(f"serve.fallback[{index}]", f"unknown endpoint '{name}'",
+                              f"use endpoint names from `endpoints:` ({', '.join(config.endpoints)})")
     device = device_endpoint(config)
     device_node = config.endpoints[device].node
     for name, endpoint in config.endpoints.items():

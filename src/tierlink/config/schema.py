@@ -63,6 +63,7 @@ class OpenAIConfig(_EndpointBase):
     timeout_s: float = Field(60.0, gt=0)
     max_retries: int = Field(2, ge=0, le=10)
     max_retry_wait_s: float = Field(30.0, ge=0)
+    first_chunk_timeout_s: float | None = Field(None, gt=0, description="A stream with no first chunk by then is stalled.")
 
 
 class ReplayConfig(_EndpointBase):
@@ -83,6 +84,28 @@ class PolicyConfig(_Strict):
     params: dict[str, float | int | str | bool | None] = {}
 
 
+class BreakerConfig(_Strict):
+    """Circuit breaker per endpoint (gateway)."""
+
+    failures_to_open: int = Field(3, ge=1, description="Consecutive failures that open the circuit.")
+    reset_after_s: float = Field(30.0, ge=0, description="Seconds open before one probe call is let through.")
+
+
+class ServeConfig(_Strict):
+    """`tierlink serve`: the OpenAI-compatible gateway."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    database: Path = Field(Path("tierlink-gateway.sqlite3"), description="SQLite file for keys, sessions and spend.")
+    session_dollars: float | None = Field(None, ge=0, description="Dollars one session id may spend; default: budget.dollars.")
+    request_latency_s: float | None = Field(None, gt=0, description="Latency cap per request; default: budget.latency_s.")
+    fallback: tuple[str, ...] | None = Field(None, description="Endpoints to try in order when one fails; default: by tier, cloud, edge, device.")
+    breaker: BreakerConfig = BreakerConfig()
+    learned_model: Path | None = Field(None, description="Router directory for model 'tierlink-learned' (route train --out).")
+    stream_upstream: bool = Field(True, description="Call endpoints by streaming, so first-chunk timeouts and broken streams are caught.")
+    drain_timeout_s: float = Field(30.0, ge=0, description="On shutdown, seconds to let requests in flight finish.")
+
+
 class TierlinkConfig(_Strict):
     """A whole deployment: where models run, how nodes connect, which endpoint is 'the device'."""
 
@@ -93,3 +116,4 @@ class TierlinkConfig(_Strict):
     mode: Literal["live", "simulated"] = "live"
     policy: PolicyConfig = PolicyConfig(params={"min_logprob": -0.35})
     budget: Budget = Budget(latency_s=30.0, dollars=0.05)
+    serve: ServeConfig = ServeConfig()

@@ -41,6 +41,10 @@ class Endpoint(ABC):
     def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
         """Answer the request piece by piece; the final chunk holds the Completion."""
 
+    def available(self) -> bool:
+        """Can a call be tried now? False for a link in an outage or an open circuit breaker."""
+        return True
+
     async def aclose(self) -> None:
         """Release resources (HTTP clients, model memory). Default: nothing to release."""
         return None

@@ -50,6 +50,7 @@ class OpenAICompatEndpoint(Endpoint):
         timeout_s: float = 60.0,
         max_retries: int = 2,
         max_retry_wait_s: float = 30.0,
+        first_chunk_timeout_s: float | None = None,
     ) -> None:
         self.name = name
         self.model = model
@@ -58,6 +59,8 @@ class OpenAICompatEndpoint(Endpoint):
         self.timeout_s = timeout_s
         self.max_retries = max_retries
         self.max_retry_wait_s = max_retry_wait_s
+        # a stream whose first piece takes longer than this is treated as stalled (None: timeout_s)
+        self.first_chunk_timeout_s = min(first_chunk_timeout_s or timeout_s, timeout_s)
         self.base_url = base_url
         self.api_key_env = api_key_env
         # one client per event loop: its connection pool belongs to the loop that opened it, and
@@ -99,7 +102,8 @@ class OpenAICompatEndpoint(Endpoint):
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
         started = time.perf_counter()
         body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
-        stream = await self._with_retries(lambda: self._client.chat.completions.create(**body))
+        stream = await self._with_retries(lambda: self._client.chat.completions.create(**body), self.first_chunk_timeout_s,
+                                          waiting_for="first chunk")
         parts: list[str] = []
         logprobs: list[Any] = []
         usage = None
@@ -109,7 +113,8 @@ class OpenAICompatEndpoint(Endpoint):
         try:
             while True:
                 try:  # per-chunk deadline: no timeout context may span a `yield`
-                    chunk = await asyncio.wait_for(anext(chunks), self._remaining(started))
+                    deadline = self._remaining(started) if parts else min(self._remaining(started), self._first_chunk_left(started))
+                    chunk = await asyncio.wait_for(anext(chunks), deadline)
                 except StopAsyncIteration:
                     break
                 usage = chunk.usage or usage
@@ -125,6 +130,8 @@ class OpenAICompatEndpoint(Endpoint):
                     parts.append(text)
                     yield StreamChunk(text=text)
         except TimeoutError as exc:
+            if not parts:
+                raise EndpointTimeout(self.name, f"no first chunk within {self.first_chunk_timeout_s:.1f}s") from exc
             raise EndpointTimeout(self.name, f"stream exceeded {self.timeout_s:.1f}s") from exc
         except (openai.APIError, httpx.HTTPError) as exc:
             raise EndpointUnavailable(
@@ -204,15 +211,21 @@ class OpenAICompatEndpoint(Endpoint):
     def _remaining(self, started: float) -> float:
         return max(0.0, self.timeout_s - (time.perf_counter() - started))
 
-    async def _with_retries(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Run `call` with a whole-call deadline; retry 429/5xx/connection errors, bounded."""
+    def _first_chunk_left(self, started: float) -> float:
+        return max(0.0, self.first_chunk_timeout_s - (time.perf_counter() - started))
+
+    async def _with_retries(self, call: Callable[[], Awaitable[T]], deadline_s: float | None = None,
+                            waiting_for: str = "answer") -> T:
+        """Run `call` with a deadline per try (default: the whole-call timeout); retry
+        429/5xx/connection errors, bounded, honouring Retry-After."""
         attempt = 0
+        deadline_s = deadline_s or self.timeout_s
         while True:
             try:
-                async with asyncio.timeout(self.timeout_s):
+                async with asyncio.timeout(deadline_s):
                     return await call()
             except (TimeoutError, openai.APITimeoutError) as exc:
-                raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
+                raise EndpointTimeout(self.name, f"no {waiting_for} within {deadline_s:.1f}s") from exc
             except openai.APIStatusError as exc:
                 error = _map_status(self.name, exc)
             except openai.APIConnectionError as exc:
@@ -248,8 +261,8 @@ def _estimated_usage(request: Request, text: str) -> SimpleNamespace:
 
 def _map_status(endpoint: str, exc: openai.APIStatusError) -> EndpointError:
     message = _upstream_message(exc)
-    if exc.status_code == 429:
-        return RateLimited(endpoint, message, retry_after_seconds(exc.response.headers))
+    if exc.status_code in (429, 503) and (exc.status_code == 429 or retry_after_seconds(exc.response.headers) is not None):
+        return RateLimited(endpoint, message, retry_after_seconds(exc.response.headers), status=exc.status_code)
     return EndpointError(endpoint, message, status=exc.status_code)
 
 

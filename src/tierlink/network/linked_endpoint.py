@@ -55,6 +55,9 @@ class LinkedEndpoint(Endpoint):
             self._record(upload, request, tokens=0, dollars=0.0, origin="simulated")
             raise
 
+    def available(self) -> bool:
+        return self.link.is_up(self.clock.now()) and self.inner.available()
+
     async def aclose(self) -> None:
         await self.inner.aclose()
 

@@ -9,7 +9,7 @@ action, the reason, the usage and the budget left are returned. A turn is never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
@@ -21,7 +21,7 @@ from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Attachment, Completion, Message, Request
 from tierlink.core.usage import Usage
-from tierlink.endpoints.base import Endpoint
+from tierlink.endpoints.base import Endpoint, collect
 from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE, sampled_request
@@ -33,6 +33,17 @@ from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState
 
 MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """Why a call did not happen or failed; `over_budget` when only the budget stood in the way."""
+
+    why: str
+    over_budget: bool = False
+
+    def __str__(self) -> str:
+        return self.why
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,7 @@ class TurnResult(BaseModel):
     usage: Usage
     budget_left: Budget
     refused: bool = False
+    over_budget: bool = False  # refused only because no call fitted the budget left
     fallback: bool = False
     used_draft: bool = False
     attachments_sent: tuple[int, ...] = ()
@@ -98,6 +110,8 @@ class Session:
         selector: AttachmentSelector | None = None,
         scorer: RelevanceScorer | None = None,
         device_history: HistoryPlan | None = None,
+        fallback: Sequence[str] | None = None,
+        stream_upstream: bool = False,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -111,6 +125,13 @@ class Session:
         self.history_plan = history_plan or HistoryPlan()
         self.device_history = device_history or HistoryPlan(kind="full")  # it holds it all already
         self.expected_turns = expected_turns
+        unknown = [name for name in fallback or () if name not in endpoints]
+        if unknown:
+            raise TierlinkError(f"fallback endpoint(s) {', '.join(unknown)} not among {', '.join(endpoints)}")
+        # where a failed call goes next, in order (e.g. cloud -> edge -> device); default: the device
+        self.fallback = tuple(fallback) if fallback else (device,)
+        # call endpoints by streaming (first-chunk timeouts, broken streams caught) and collect
+        self.stream_upstream = stream_upstream
         self.selector = selector or AttachmentSelector()
         self._scorer = scorer
         self.history: list[Message] = []
@@ -126,6 +147,14 @@ class Session:
             name: deployment.nodes[spec.node].privacy_zone for name, spec in deployment.config.endpoints.items()
         }
         return cls(deployment.endpoints, deployment.device, policy, budget, zones, **kw)  # type: ignore[arg-type]
+
+    def resume(self, history: Sequence[Message], spent: Usage, turns: int, last_endpoint: str | None) -> None:
+        """Continue a conversation whose earlier turns happened elsewhere: a gateway request
+        carries the history, and its spend and turn count come from the gateway's store."""
+        self.history = list(history)
+        self.spent = spent
+        self.stats.turns = turns
+        self._last_endpoint = last_endpoint
 
     async def ask(self, request: Request) -> TurnResult:
         """Answer one user turn; never raises for an endpoint or link failure."""
@@ -157,17 +186,22 @@ class Session:
         if isinstance(result, _Call):
             return self._finish(turn, request, action, result, spent + result.usage)
         if action.endpoint == self.device:
-            return self._refuse(turn, action, spent, result)
-        # the chosen endpoint failed or did not fit: fall back to the device; never lose the turn
+            return self._refuse(turn, action, spent, [result])
+        # the chosen endpoint failed or did not fit: fall back; never lose the turn
         if draft is not None:
             fallback = action.model_copy(update={"endpoint": self.device, "use_draft": True,
                                                  "reason": f"{action.reason}; {result}; answering with the device draft"})
             return self._finish(turn, request, fallback, draft, spent, used_draft=True, fallback=True)
-        fallback = Action(endpoint=self.device, reason=f"{action.reason}; {result}; the device answers")
-        rescue = await self._call(self.device, request, fallback)
-        if isinstance(rescue, _Call):
-            return self._finish(turn, request, fallback, rescue, spent + rescue.usage, fallback=True)
-        return self._refuse(turn, fallback, spent, f"{result}; {rescue}")
+        failures: list[_Miss] = [result]
+        last = action
+        for name in self._fallbacks_after(action.endpoint, state):
+            who = "the device" if name == self.device else name
+            last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {who} answers")
+            rescue = await self._call(name, request, last)
+            if isinstance(rescue, _Call):
+                return self._finish(turn, request, last, rescue, spent + rescue.usage, fallback=True)
+            failures.append(rescue)
+        return self._refuse(turn, last, spent, failures)
 
     @property
     def scorer(self) -> RelevanceScorer:
@@ -193,6 +227,14 @@ class Session:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _fallbacks_after(self, failed: str, state: TurnState) -> list[str]:
+        """Endpoints to try after `failed`: those after it in the fallback chain (all of the
+        chain if it is not in it), skipping any residency or availability rules out now."""
+        chain = list(self.fallback)
+        rest = chain[chain.index(failed) + 1:] if failed in chain else chain
+        views = state.endpoints
+        return [name for name in rest if name != failed and name in views and views[name].allowed and views[name].reachable]
+
     async def _evidence(self, request: Request, action: Action, draft: Completion) -> list[Completion]:
         """Extra device calls a cascade asked for: k sampled drafts and a self-check verdict."""
         found: list[Completion] = []
@@ -217,7 +259,7 @@ class Session:
                 name=name,
                 profile=endpoint.profile,
                 is_device=name == self.device,
-                reachable=_reachable(endpoint),
+                reachable=endpoint.available(),
                 allowed=self.residency.text_allowed(request, self.zones.get(name, "cloud")),
                 holds_messages=held.get(name, 0),
                 link=_link_of(endpoint),
@@ -247,7 +289,9 @@ class Session:
         if not view.allowed:
             return Action(endpoint=self.device, reason=f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone; the device answers (policy wanted {action.endpoint})")
         if not view.reachable:
-            return Action(endpoint=self.device, reason=f"{action.endpoint} is unreachable (link down); the device answers")
+            instead = next(iter(self._fallbacks_after(action.endpoint, state)), self.device)
+            who = "the device" if instead == self.device else instead
+            return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down or circuit open); {who} answers")
         return action
 
     def _outgoing(self, name: str, request: Request, action: Action) -> tuple[Request, tuple[int, ...], HistoryPlan]:
@@ -274,8 +318,8 @@ class Session:
         )
         return outgoing, sent, plan
 
-    async def _call(self, name: str, request: Request, action: Action) -> _Call | str:
-        """Reserve the worst case, then call; a string explains why nothing came back."""
+    async def _call(self, name: str, request: Request, action: Action) -> _Call | _Miss:
+        """Reserve the worst case, then call; a _Miss explains why nothing came back."""
         endpoint = self.endpoints[name]
         plan = action.history or self.history_plan
         overhead = await self._summarise(plan) if name != self.device and plan.kind == "summary" else Usage()
@@ -283,14 +327,14 @@ class Session:
         try:
             worst = self._worst_case(name, outgoing)
         except TierlinkError as exc:
-            return f"{name} cannot answer ({exc})"
+            return _Miss(f"{name} cannot answer ({exc})")
         if not self.budget.fits(worst):
-            return (f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
-                    f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})")
+            return _Miss(f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
+                         f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})", over_budget=True)
         try:
-            completion = await endpoint.complete(outgoing)
+            completion = await (collect(endpoint.stream(outgoing)) if self.stream_upstream else endpoint.complete(outgoing))
         except TierlinkError as exc:
-            return f"{name} failed: {exc}"
+            return _Miss(f"{name} failed: {exc}")
         completion = self._with_prefix_cache(name, outgoing, completion)
         self._spend(completion.usage)
         if completion.usage.dollars > worst.dollars + 1e-12:
@@ -367,30 +411,25 @@ class Session:
             completion=completion,
         )
 
-    def _refuse(self, turn: int, action: Action, spent: Usage, why: str) -> TurnResult:
+    def _refuse(self, turn: int, action: Action, spent: Usage, misses: list[_Miss]) -> TurnResult:
         self.stats.turns += 1
         self.stats.refusals += 1
         return TurnResult(
             turn=turn,
             answer="",
             endpoint=None,
-            reason=f"refused: nothing fits or answers ({why})",
+            reason=f"refused: nothing fits or answers ({'; '.join(map(str, misses))})",
             action=action,
             usage=spent,
             budget_left=self.budget,
             refused=True,
+            over_budget=all(m.over_budget for m in misses),
         )
 
 
 def _link_of(endpoint: Endpoint) -> Link | None:
     """The link an endpoint is reached over; None for in-process ones (the device)."""
     return endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
-
-
-def _reachable(endpoint: Endpoint) -> bool:
-    if isinstance(endpoint, LinkedEndpoint):
-        return endpoint.link.is_up(endpoint.clock.now())
-    return True
 
 
 def _modality_ok(attachment: Attachment, endpoint: Endpoint) -> bool:

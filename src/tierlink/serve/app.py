@@ -1,0 +1,197 @@
+"""The HTTP face of the gateway (FastAPI): OpenAI's chat-completions and models routes, health,
+readiness and Prometheus metrics. Every error is an OpenAI error object.
+
+Streaming is released once the answering endpoint has finished: a broken or stalled upstream
+stream can then fall back to the next endpoint without the client ever seeing half an answer
+from one model followed by another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tierlink.serve.errors import ApiError, bad_request
+from tierlink.serve.gateway import ChatOutcome, Gateway
+from tierlink.serve.wire import ChatRequest
+
+log = logging.getLogger("tierlink.serve")
+SESSION_HEADER = "X-Tierlink-Session"
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Malformed request (OpenAI error object)"},
+    401: {"description": "Missing, invalid or revoked API key"},
+    402: {"description": "Session or key budget exhausted"},
+    404: {"description": "Unknown model"},
+    429: {"description": "Rate limited (Retry-After says when to retry)"},
+    503: {"description": "No endpoint could answer"},
+}
+
+
+def create_app(gateway: Gateway) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm = asyncio.create_task(gateway.warm_up())
+        try:
+            yield
+        finally:
+            warm.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await warm
+            await gateway.aclose()
+
+    app = FastAPI(title="tierlink gateway", version="1", lifespan=lifespan,
+                  description="OpenAI-compatible gateway that routes each turn across device, edge and cloud.")
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return exc.response()
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            context = first.get("ctx") or {}
+            return bad_request(f"the body is not valid JSON ({context.get('error', 'decode error')})").response()
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return bad_request(f"{where or 'body'}: {first.get('msg', 'invalid')}", where or None).response()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
+        return ApiError(exc.status_code, str(exc.detail), kind).response()
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return ApiError(500, f"internal error ({type(exc).__name__}); the request was not answered", "server_error").response()
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", responses={503: {"description": "Endpoints still loading"}})
+    async def ready() -> JSONResponse:
+        if gateway.ready:
+            return JSONResponse({"ready": True, "endpoints": list(gateway.deployment.endpoints)})
+        return ApiError(503, "endpoints are still loading", "server_error", "not_ready").response()
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/models", responses={401: ERRORS[401]})
+    async def models(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        gateway.authenticate(authorization)
+        return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "tierlink"}
+                                           for name in gateway.models()]}
+
+    @app.post("/v1/chat/completions", responses=ERRORS, response_model=None)
+    async def chat(body: ChatRequest, authorization: Annotated[str | None, Header()] = None,
+                   x_tierlink_session: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
+        started = time.perf_counter()
+        gateway.metrics.in_flight.inc()
+        status = 500
+        try:
+            outcome = await gateway.chat(body, gateway.authenticate(authorization), x_tierlink_session)
+            status = 200
+        except ApiError as exc:
+            status = exc.status
+            raise
+        finally:
+            gateway.metrics.in_flight.dec()
+            gateway.metrics.requests.labels(body.model, str(status)).inc()
+            gateway.metrics.duration.labels(body.model, str(body.stream).lower()).observe(time.perf_counter() - started)
+        headers = _headers(outcome)
+        if body.stream:
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=headers)
+        return JSONResponse(_completion(outcome), headers=headers)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's spec, with the models this gateway serves listed as the `model` field's values."""
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            spec["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"] = gateway.models()
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _usage(outcome: ChatOutcome) -> dict[str, Any]:
+    usage = outcome.result.usage
+    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
+            "total_tokens": usage.input_tokens + usage.output_tokens,
+            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}}
+
+
+def _tierlink(outcome: ChatOutcome) -> dict[str, Any]:
+    """Which endpoint answered, why, and what it cost (the extra field of every response)."""
+    result = outcome.result
+    usage = result.usage
+    return {
+        "endpoint": result.endpoint, "reason": result.reason, "fallback": result.fallback, "used_draft": result.used_draft,
+        "request_id": outcome.request_id, "session": outcome.session_id,
+        "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                  "cached_tokens": usage.cached_tokens, "dollars": usage.dollars,
+                  "latency_s": usage.latency.model_dump() | {"total_s": usage.latency.total_s},
+                  "origin": usage.origin_label},
+        "budget_left": {"session_dollars": outcome.session_dollars_left, "key_dollars": outcome.key_dollars_left},
+    }
+
+
+def _finish_reason(outcome: ChatOutcome) -> str:
+    completion = outcome.result.completion
+    reason = completion.finish_reason if completion is not None else None
+    return "length" if reason == "length" else "stop"
+
+
+def _completion(outcome: ChatOutcome) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{outcome.request_id}", "object": "chat.completion", "created": outcome.created,
+        "model": outcome.model,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": outcome.result.answer},
+                     "finish_reason": _finish_reason(outcome), "logprobs": None}],
+        "usage": _usage(outcome),
+        "tierlink": _tierlink(outcome),
+    }
+
+
+async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
+    base = {"id": f"chatcmpl-{outcome.request_id}", "object": "chat.completion.chunk",
+            "created": outcome.created, "model": outcome.model}
+
+    def event(payload: dict[str, Any]) -> str:
+        return f"data: {json.dumps(base | payload)}\n\n"
+
+    yield event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+    if outcome.result.answer:
+        yield event({"choices": [{"index": 0, "delta": {"content": outcome.result.answer}, "finish_reason": None}]})
+    yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
+                 "tierlink": _tierlink(outcome)})
+    if include_usage:
+        yield event({"choices": [], "usage": _usage(outcome)})
+    yield "data: [DONE]\n\n"
+
+
+def _headers(outcome: ChatOutcome) -> dict[str, str]:
+    result = outcome.result
+    reason = result.reason.encode("ascii", "replace").decode("ascii").replace("\n", " ")[:300]
+    headers = {"X-Tierlink-Endpoint": result.endpoint or "", "X-Tierlink-Reason": reason,
+               "X-Request-Id": outcome.request_id, "X-Tierlink-Dollars": f"{result.usage.dollars:.8f}"}
+    if outcome.session_id:
+        headers[SESSION_HEADER] = outcome.session_id.encode("ascii", "replace").decode("ascii")[:200]
+    return headers

@@ -1,0 +1,52 @@
+"""Errors as the OpenAI API shapes them: {"error": {"message", "type", "param", "code"}}.
+
+Clients (the official SDKs included) map the status code to an exception class and show the
+message, so every message says what went wrong and what to do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+
+class ApiError(Exception):
+    """An error the gateway answers with; `headers` e.g. Retry-After."""
+
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None,
+                 param: str | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.kind, self.code, self.param = status, message, kind, code, param
+        self.headers = headers or {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
+
+
+def bad_request(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, message, "invalid_request_error", "invalid_request", param)
+
+
+def unauthorized(message: str) -> ApiError:
+    return ApiError(401, message, "invalid_request_error", "invalid_api_key")
+
+
+def not_found(message: str, param: str | None = None) -> ApiError:
+    return ApiError(404, message, "invalid_request_error", "model_not_found", param)
+
+
+def over_budget(message: str) -> ApiError:
+    return ApiError(402, message, "insufficient_quota", "budget_exhausted")
+
+
+def rate_limited(message: str, retry_after_s: float) -> ApiError:
+    return ApiError(429, message, "rate_limit_error", "rate_limit_exceeded",
+                    headers={"Retry-After": str(max(1, round(retry_after_s + 0.5)))})
+
+
+def unavailable(message: str) -> ApiError:
+    return ApiError(503, message, "server_error", "no_endpoint_available")

@@ -1,0 +1,41 @@
+"""API keys: random secrets shown once, stored only as SHA-256 hashes.
+
+A key is 32 random bytes (256 bits), so a fast hash is enough: nobody can brute-force it, and
+a lookup per request stays cheap (a slow password hash would cost milliseconds per request).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from pydantic import BaseModel, ConfigDict
+
+PREFIX = "tl-"
+
+
+def new_secret() -> str:
+    return PREFIX + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def same_hash(a: str, b: str) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+class KeyRecord(BaseModel):
+    """A key as stored: never the secret, only its hash and a short prefix to recognise it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key_id: str
+    name: str
+    hint: str  # the first characters of the secret, to tell keys apart in a listing
+    created: float
+    revoked: bool = False
+    dollars_limit: float | None = None  # total spend allowed; None = unlimited
+    requests_per_minute: int | None = None  # None = unlimited

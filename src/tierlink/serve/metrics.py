@@ -1,0 +1,59 @@
+"""Prometheus metrics of one gateway, in its own registry (no global counters).
+
+Base units, `_total` counters, and no user or session ids as labels (unbounded cardinality):
+labels are the model asked for, the endpoint that answered, and outcome classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from tierlink.core.usage import Usage
+from tierlink.endpoints.breaker import CircuitBreaker
+
+BREAKER_CODES = {"closed": 0, "half-open": 1, "open": 2}
+
+
+class GatewayMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("tierlink_requests", "Chat requests by model asked for and HTTP status.",
+                                ["model", "status"], registry=r)
+        self.routes = Counter("tierlink_route_decisions", "Turns answered, by the endpoint that answered.",
+                              ["endpoint"], registry=r)
+        self.tokens = Counter("tierlink_tokens", "Tokens by endpoint and kind (input, output, cached).",
+                              ["endpoint", "kind"], registry=r)
+        self.dollars = Counter("tierlink_dollars", "Dollars spent, by endpoint.", ["endpoint"], registry=r)
+        self.refusals = Counter("tierlink_budget_refusals", "Requests refused for budget, by scope (session, key).",
+                                ["scope"], registry=r)
+        self.rate_limited = Counter("tierlink_rate_limited", "Requests refused by a key's rate limit.", registry=r)
+        self.fallbacks = Counter("tierlink_fallbacks", "Turns answered by a fallback, by the endpoint that answered.",
+                                 ["endpoint"], registry=r)
+        self.duration = Histogram("tierlink_request_duration_seconds", "Wall time of chat requests.",
+                                  ["model", "stream"], registry=r,
+                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+        self.in_flight = Gauge("tierlink_requests_in_flight", "Chat requests being answered now.", registry=r)
+        self.breaker = Gauge("tierlink_breaker_state", "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open.",
+                             ["endpoint"], registry=r)
+
+    def watch_breakers(self, breakers: Mapping[str, CircuitBreaker]) -> None:
+        """Read each endpoint's breaker state at scrape time."""
+        for endpoint, breaker in breakers.items():
+            self.breaker.labels(endpoint).set_function(lambda b=breaker: BREAKER_CODES[b.state])
+
+    def turn(self, endpoint: str | None, usage: Usage, fallback: bool) -> None:
+        if endpoint is not None:
+            self.routes.labels(endpoint).inc()
+            if fallback:
+                self.fallbacks.labels(endpoint).inc()
+        label = endpoint or "none"
+        self.tokens.labels(label, "input").inc(usage.input_tokens)
+        self.tokens.labels(label, "output").inc(usage.output_tokens)
+        self.tokens.labels(label, "cached").inc(usage.cached_tokens)
+        self.dollars.labels(label).inc(usage.dollars)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,180 @@
+"""The gateway's durable state in SQLite: API keys (hashed), session budgets, and the spend ledger.
+
+Every answered or refused request writes one spend row and its session's new totals in one
+transaction, keyed by the request id, so a restart loses nothing and a record is never written
+twice. WAL mode keeps readers off the writer's back; one connection, guarded by a lock, serves
+the event loop (each statement takes microseconds).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from tierlink.core.errors import TierlinkError
+from tierlink.serve.keys import KeyRecord, hash_secret, new_secret
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS keys (
+    key_id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, hash TEXT UNIQUE NOT NULL, hint TEXT NOT NULL,
+    created REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, dollars_limit REAL, requests_per_minute INTEGER,
+    spent_dollars REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS sessions (
+    session_id TEXT PRIMARY KEY, key_id TEXT, dollars_left REAL, spent_dollars REAL NOT NULL,
+    spent_seconds REAL NOT NULL, turns INTEGER NOT NULL, last_endpoint TEXT, updated REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS spend (
+    request_id TEXT PRIMARY KEY, created REAL NOT NULL, session_id TEXT, key_id TEXT, model TEXT NOT NULL,
+    endpoint TEXT, outcome TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+    cached_tokens INTEGER NOT NULL, dollars REAL NOT NULL, seconds REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS spend_session ON spend(session_id);
+"""
+
+
+class SessionRecord(BaseModel):
+    """A session's budget state between requests."""
+
+    model_config = ConfigDict(frozen=True)
+
+    session_id: str
+    key_id: str | None
+    dollars_left: float | None
+    spent_dollars: float = 0.0
+    spent_seconds: float = 0.0
+    turns: int = 0
+    last_endpoint: str | None = None
+
+
+class SpendRecord(BaseModel):
+    """One request's cost, as the client was told."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_id: str
+    session_id: str | None
+    key_id: str | None
+    model: str
+    endpoint: str | None
+    outcome: str  # answered | fallback | refused
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    dollars: float
+    seconds: float
+
+
+class Store:
+    """Keys, sessions and spend in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise TierlinkError(f"cannot open the gateway database {path}: {exc} "
+                                "(give another path with serve.database or --database)") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def create_key(self, name: str, dollars_limit: float | None = None,
+                   requests_per_minute: int | None = None) -> tuple[str, KeyRecord]:
+        """A new key; the secret is returned once and never stored."""
+        secret = new_secret()
+        record = KeyRecord(key_id=uuid.uuid4().hex[:12], name=name, hint=secret[:7], created=time.time(),
+                           dollars_limit=dollars_limit, requests_per_minute=requests_per_minute)
+        with self._lock:
+            try:
+                self._db.execute("INSERT INTO keys (key_id, name, hash, hint, created, dollars_limit, requests_per_minute) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (record.key_id, name, hash_secret(secret), record.hint,
+                                                                  record.created, dollars_limit, requests_per_minute))
+            except sqlite3.IntegrityError as exc:
+                raise TierlinkError(f"a key named '{name}' already exists (choose another --name, or revoke it)") from exc
+        return secret, record
+
+    def keys(self) -> list[tuple[KeyRecord, float]]:
+        """Every key with its spend so far."""
+        with self._lock:
+            rows = self._db.execute("SELECT key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, "
+                                    "spent_dollars FROM keys ORDER BY created").fetchall()
+        return [(_key(row), float(row[7])) for row in rows]
+
+    def revoke(self, name_or_id: str) -> KeyRecord:
+        with self._lock:
+            updated = self._db.execute("UPDATE keys SET revoked = 1 WHERE name = ? OR key_id = ?", (name_or_id, name_or_id))
+        if updated.rowcount == 0:
+            raise TierlinkError(f"no key named or with id '{name_or_id}' (see `tierlink keys list`)")
+        return next(k for k, _ in self.keys() if name_or_id in (k.name, k.key_id))
+
+    def key_for(self, secret: str) -> tuple[KeyRecord, float] | None:
+        """The active key with this secret and its spend, or None."""
+        with self._lock:
+            row = self._db.execute("SELECT key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, "
+                                   "spent_dollars FROM keys WHERE hash = ? AND revoked = 0", (hash_secret(secret),)).fetchone()
+        return (_key(row), float(row[7])) if row else None
+
+    def has_active_keys(self) -> bool:
+        with self._lock:
+            return self._db.execute("SELECT 1 FROM keys WHERE revoked = 0 LIMIT 1").fetchone() is not None
+
+    # -- sessions and spend -----------------------------------------------------------------
+
+    def session(self, session_id: str) -> SessionRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT session_id, key_id, dollars_left, spent_dollars, spent_seconds, turns, "
+                                   "last_endpoint FROM sessions WHERE session_id = ?", (session_id,)).fetchone()
+        if row is None:
+            return None
+        return SessionRecord(session_id=row[0], key_id=row[1], dollars_left=row[2], spent_dollars=row[3],
+                             spent_seconds=row[4], turns=row[5], last_endpoint=row[6])
+
+    def record(self, spend: SpendRecord, session: SessionRecord | None) -> None:
+        """Write a request's spend, its session's new state and its key's total in one transaction."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT INTO spend VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
+                    spend.request_id, time.time(), spend.session_id, spend.key_id, spend.model, spend.endpoint,
+                    spend.outcome, spend.input_tokens, spend.output_tokens, spend.cached_tokens, spend.dollars, spend.seconds))
+                if session is not None:
+                    self._db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
+                        session.session_id, session.key_id, session.dollars_left, session.spent_dollars,
+                        session.spent_seconds, session.turns, session.last_endpoint, time.time()))
+                if spend.key_id is not None:
+                    self._db.execute("UPDATE keys SET spent_dollars = spent_dollars + ? WHERE key_id = ?",
+                                     (spend.dollars, spend.key_id))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def spend_totals(self, session_id: str | None = None) -> dict[str, float]:
+        """Requests, tokens and dollars recorded (for one session, or all)."""
+        where, args = ("WHERE session_id = ?", (session_id,)) if session_id is not None else ("", ())
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+                                   f"COALESCE(SUM(dollars), 0) FROM spend {where}", args).fetchone()
+        return {"requests": row[0], "input_tokens": row[1], "output_tokens": row[2], "dollars": row[3]}
+
+
+def _key(row: tuple) -> KeyRecord:  # type: ignore[type-arg]
+    return KeyRecord(key_id=row[0], name=row[1], hint=row[2], created=row[3], revoked=bool(row[4]),
+                     dollars_limit=row[5], requests_per_minute=row[6])

@@ -1,0 +1,106 @@
+"""The gateway's parts on their own: circuit breaker, rate limiter, key store, request mapping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tierlink.core.errors import EndpointError, EndpointTimeout, TierlinkError
+from tierlink.endpoints.breaker import CircuitBreaker, counts_against
+from tierlink.serve.errors import ApiError
+from tierlink.serve.ratelimit import RateLimiter
+from tierlink.serve.store import SessionRecord, SpendRecord, Store
+from tierlink.serve.wire import ChatRequest
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_breaker_opens_after_consecutive_failures_and_recovers_through_one_probe() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failures_to_open=2, reset_after_s=10, clock=clock)
+    assert breaker.acquire()
+    breaker.failed()
+    assert breaker.state == "closed"
+    breaker.succeeded()  # a success in between resets the count
+    breaker.failed()
+    assert breaker.state == "closed"
+    breaker.failed()
+    assert breaker.state == "open" and not breaker.available() and not breaker.acquire()
+    clock.t = 10
+    assert breaker.state == "half-open" and breaker.available()
+    assert breaker.acquire() and not breaker.acquire()  # one probe at a time
+    breaker.failed()  # the probe failed: open again for another 10 s
+    assert breaker.state == "open"
+    clock.t = 20
+    assert breaker.acquire()
+    breaker.succeeded()
+    assert breaker.state == "closed" and breaker.acquire()
+
+
+def test_cancelled_probe_frees_the_slot_and_client_errors_do_not_count() -> None:
+    clock = Clock()
+    breaker = CircuitBreaker(failures_to_open=1, reset_after_s=1, clock=clock)
+    breaker.failed()
+    clock.t = 1
+    assert breaker.acquire()
+    breaker.released()
+    assert breaker.acquire()
+    assert not counts_against(EndpointError("x", "bad request", status=400))
+    assert counts_against(EndpointError("x", "boom", status=503)) and counts_against(EndpointTimeout("x", "slow"))
+
+
+def test_rate_limiter_refills_over_time() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock)
+    assert [limiter.take("k", 2) for _ in range(2)] == [0.0, 0.0]
+    wait = limiter.take("k", 2)
+    assert wait == pytest.approx(30.0)
+    clock.t = 30
+    assert limiter.take("k", 2) == 0.0
+    assert limiter.take("other", None) == 0.0
+
+
+def test_store_keeps_only_hashes_and_records_spend_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "gw.sqlite3")
+    secret, record = store.create_key("app", dollars_limit=1.0, requests_per_minute=10)
+    assert store.key_for(secret)[0].key_id == record.key_id  # type: ignore[index]
+    assert store.key_for(secret + "x") is None
+    with pytest.raises(TierlinkError, match="already exists"):
+        store.create_key("app")
+    spend = SpendRecord(request_id="r1", session_id="s", key_id=record.key_id, model="m", endpoint="cloud",
+                        outcome="answered", input_tokens=3, output_tokens=4, cached_tokens=0, dollars=0.25, seconds=1.0)
+    store.record(spend, SessionRecord(session_id="s", key_id=record.key_id, dollars_left=0.75, spent_dollars=0.25, turns=1))
+    with pytest.raises(Exception, match="UNIQUE"):
+        store.record(spend, None)  # the same request id is never recorded twice
+    assert store.spend_totals() == {"requests": 1, "input_tokens": 3, "output_tokens": 4, "dollars": 0.25}
+    assert store.key_for(secret)[1] == 0.25  # type: ignore[index]
+    assert store.session("s").dollars_left == 0.75  # type: ignore[union-attr]
+    store.revoke("app")
+    assert store.key_for(secret) is None and not store.has_active_keys()
+    store.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    assert secret.encode() not in raw
+
+
+def test_request_mapping_refuses_what_it_cannot_honour() -> None:
+    def messages(**body: object) -> None:
+        ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}]} | body).tierlink_messages()
+
+    messages()
+    with pytest.raises(ApiError, match="n > 1"):
+        messages(n=2)
+    with pytest.raises(ApiError, match="last message"):
+        messages(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
+    with pytest.raises(ApiError, match="image_url"):
+        messages(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}])
+    parts = ChatRequest.model_validate({"model": "m", "messages": [
+        {"role": "developer", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]})
+    mapped = parts.tierlink_messages()
+    assert [m.role for m in mapped] == ["system", "user"] and mapped[1].content == "a\nb"
