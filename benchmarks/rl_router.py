@@ -1,8 +1,8 @@
 """The RL router against the per-query policies on the case study, over 5 training seeds.
 
 Trains MaskablePPO on conversations from the train split of the questions, then evaluates every
-seed's policy (the checkpoint with the best reward on 40 validation conversations from the train
-split) on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
+seed's policy (the checkpoint with the best reward on 40 conversations over the train split's held-out
+validation questions; training uses the rest of the train split) on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
 always-device, always-cloud, random, threshold, cascade, budget-pacing and the learned
 per-query router. Prints mean and
 spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
@@ -124,7 +124,7 @@ if __name__ == "__main__":
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT, help="reward's weight on dollars / dollar budget")
     parser.add_argument("--validation", type=int, default=40,
-                        help="validation conversations (train split) for keeping the best checkpoint; 0 keeps the last")
+                        help="validation conversations (held-out train-split questions) for keeping the best checkpoint; 0 keeps the last")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -28,7 +28,8 @@ from tierlink.endpoints.outcome_table import OutcomeTable
 
 VIEWS = ("front", "left", "rear")
 TEST_SHARE = 0.3
-Split = Literal["all", "train", "test"]
+VALIDATION_SHARE = 0.25  # of the train split: questions held out for model selection ("validation")
+Split = Literal["all", "train", "test", "fit", "validation"]
 VISUAL_SHARE = 1 / 3
 MISSING_VIEW_FACTOR = 0.5  # simulated: a visual turn answered without its view scores half
 MISSING_CONTEXT_FACTOR = 0.5  # simulated: a follow-up answered without the turn it follows scores half
@@ -116,8 +117,15 @@ def _in_split(frame: pd.DataFrame, split: Split) -> pd.DataFrame:
     if split == "all":
         return frame
     question = frame["prompt_id"].str.replace(r"-t[12]$", "", regex=True)
-    chosen = question.map(lambda q: hash_split(q, TEST_SHARE) == split)
+    chosen = question.map(lambda q: _split_of(q) == split or (split == "train" and _split_of(q) in ("fit", "validation")))
     return frame[chosen]
+
+
+def _split_of(question: str) -> str:
+    """'test', or for the train split 'fit' / 'validation' (a second, independent hash)."""
+    if hash_split(question, TEST_SHARE) == "test":
+        return "test"
+    return "validation" if hash_split(question, VALIDATION_SHARE, seed=1) == "test" else "fit"
 
 
 def _turn(prompt_id: str, text: str, category: str, rng: random.Random, follows_up: bool = False) -> ConversationTurn:

@@ -2,10 +2,10 @@
 
 PPO on this environment does not improve monotonically: with more steps some seeds drift
 toward the device and lose quality (see benchmarks/README.md). So training evaluates the
-current policy every `every` steps on a fixed set of validation episodes — conversations drawn
-from the *train* split with a seed of their own, each under the paper's 30 s / $0.05 budget and
-under one budget drawn like training's — and keeps the weights that scored best. The test split
-is never looked at.
+current policy every `every` steps on a fixed set of validation episodes — conversations over
+the train split's held-out 'validation' questions (training uses only its 'fit' part), each
+under the paper's 30 s / $0.05 budget and under one budget drawn like training's — and keeps
+the weights that scored best. The test split is never looked at.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sklearn.model_selection import KFold
 
 from tierlink import __version__
-from tierlink.bench.conversations import CaseStudy, build_case_study
+from tierlink.bench.conversations import CaseStudy, Split, build_case_study
 from tierlink.core.messages import Request
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.learn.data import PairData, Prompts
@@ -90,10 +90,12 @@ class CrossFitted:
 
 
 def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
-             latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT) -> tuple[ConversationEnv, Router]:
-    """The training environment: conversations from the train split only (evaluation uses test)."""
+             latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
+             split: Split = "train") -> tuple[ConversationEnv, Router]:
+    """The training environment: conversations from the train split only (evaluation uses test;
+    with validation, training uses the train split's 'fit' part)."""
     profiles = endpoint_profiles()
-    case = build_case_study(conversations, seed=seed + 1000, data_root=data_root, split="train")
+    case = build_case_study(conversations, seed=seed + 1000, data_root=data_root, split=split)
     difficulty = train_difficulty(case)
     path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
     env = ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, CrossFitted(case, difficulty, seed=seed),
@@ -102,9 +104,9 @@ def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_roo
 
 
 def validation_env(train_env: ConversationEnv, conversations: int, seed: int, data_root: Path | None = None) -> ConversationEnv:
-    """Other conversations over the same train-split questions, scored like training (same
-    cross-fitted difficulty, weights, link); a seed of their own, so neither set is the other."""
-    case = build_case_study(conversations, seed=seed + 2000, data_root=data_root, split="train")
+    """Conversations over the train split's held-out 'validation' questions (training saw none
+    of them, so their difficulty score comes from the router as served), scored like training."""
+    case = build_case_study(conversations, seed=seed + 2000, data_root=data_root, split="validation")
     return ConversationEnv(case, train_env.device, train_env.cloud, train_env.link, train_env.difficulty,
                            train_env.latency_weight, train_env.cost_weight, scorer=train_env.scorer)
 
@@ -121,7 +123,8 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
 
     from tierlink.learn.rl_select import BestOnValidation, validation_episodes
 
-    env, difficulty = make_env(conversations, seed, link, data_root, latency_weight, cost_weight)
+    env, difficulty = make_env(conversations, seed, link, data_root, latency_weight, cost_weight,
+                               split="fit" if validation else "train")
     check_env(env, skip_render_check=True)
     selector = None
     if validation:
