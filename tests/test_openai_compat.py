@@ -40,6 +40,9 @@ async def test_non_streaming_against_llama_cpp_server(llama_server: str, cloud_p
     assert completion.usage.input_tokens > 5 and 0 < completion.usage.output_tokens <= 16
     assert completion.usage.dollars == pytest.approx(cloud_profile.dollars(completion.usage.input_tokens, completion.usage.output_tokens))
     assert completion.origin == "live" and completion.usage.latency.total_s > 0
+    with_logprobs = await _endpoint(llama_server, cloud_profile).complete(CHAT.model_copy(update={"logprobs": True}))
+    assert with_logprobs.token_logprobs and all(lp <= 0 for lp in with_logprobs.token_logprobs)
+    assert with_logprobs.top_logprobs and len(with_logprobs.top_logprobs[0]) > 1
 
 
 @pytest.mark.model
