@@ -274,3 +274,30 @@ def test_the_default_deployment_serves_the_embedded_model_live(tmp_path: Path) -
         assert completion.choices[0].message.content.strip() and completion.usage.completion_tokens > 0
         auto = api.chat.completions.create(model="tierlink-auto", messages=[{"role": "user", "content": "Say hi."}], max_tokens=8)
         assert tierlink_of(auto)["endpoint"] in {"gemma", "cloud"} and tierlink_of(auto)["reason"]
+
+
+def test_without_keys_only_loopback_is_allowed_and_bad_configs_are_named(tmp_path: Path, upstream_port: int) -> None:
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port)
+    refused = _cli("serve", "--config", str(config), "--host", "0.0.0.0", "--port", str(free_port()))
+    assert refused.returncode == 2 and "serve.host" in refused.stderr and "tierlink keys create" in refused.stderr
+    bad = three_tiers(tmp_path / "bad.yaml", upstream_port, fallback=["cloud", "moon"])
+    wrong = _cli("serve", "--config", str(bad), "--port", str(free_port()))
+    assert wrong.returncode == 2 and "serve.fallback[1]" in wrong.stderr and "moon" in wrong.stderr
+
+
+def test_a_trained_router_is_served_as_tierlink_learned(tmp_path: Path, upstream_port: int) -> None:
+    from tierlink.bench.datasets import load_dataset
+    from tierlink.bench.evaluate import prepare
+    from tierlink.learn.embeddings import EmbeddingCache
+    from tierlink.learn.train import train_router
+
+    weak, strong = "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-1106-preview"
+    split = prepare("routellm-gsm8k", load_dataset("routellm-gsm8k"), weak, strong, 0.3, 0)
+    train_router(split.train, weak, strong, "logreg", tmp_path / "router", EmbeddingCache(tmp_path / "emb.sqlite"))
+    port = free_port()
+    with gateway(three_tiers(tmp_path / "gw.yaml", upstream_port, learned_model=str(tmp_path / "router")), port):
+        api = client(port)
+        assert "tierlink-learned" in {m.id for m in api.models.list()}
+        answer = tierlink_of(api.chat.completions.create(model="tierlink-learned", messages=[
+            {"role": "user", "content": split.pair.prompts[0]}], max_tokens=16))
+        assert answer["endpoint"] in {"cloud", "device"} and answer["reason"].startswith("learned logreg: score")

@@ -21,7 +21,7 @@ DatabaseOption = Annotated[Path | None, typer.Option("--database", help="Gateway
 
 
 def _fail(exc: TierlinkError) -> None:
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}")
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
     raise typer.Exit(code=2)
 
 
