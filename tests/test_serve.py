@@ -301,3 +301,33 @@ def test_a_trained_router_is_served_as_tierlink_learned(tmp_path: Path, upstream
         answer = tierlink_of(api.chat.completions.create(model="tierlink-learned", messages=[
             {"role": "user", "content": split.pair.prompts[0]}], max_tokens=16))
         assert answer["endpoint"] in {"cloud", "device"} and answer["reason"].startswith("learned logreg: score")
+
+
+def _stream_pieces(api: openai.OpenAI, model: str = "tierlink-auto") -> tuple[list[str], list[object]]:
+    pieces, chunks = [], []
+    for chunk in api.chat.completions.create(model=model, messages=HI, stream=True, stream_options={"include_usage": True}):
+        chunks.append(chunk)
+        if chunk.choices and chunk.choices[0].delta.content:
+            pieces.append(chunk.choices[0].delta.content)
+    return pieces, chunks
+
+
+def test_live_streams_forward_pieces_and_fall_back_only_before_the_first(tmp_path: Path, upstream_port: int) -> None:
+    port = free_port()
+    with gateway(three_tiers(tmp_path / "a.yaml", upstream_port, cloud_fault="error500"), port):
+        pieces, chunks = _stream_pieces(client(port))  # the cloud fails before its first piece: edge streams instead
+        assert pieces == ["all ", "good ", "here"]
+        final = next(c for c in chunks if c.choices and c.choices[0].finish_reason)
+        assert final.model_extra["tierlink"]["endpoint"] == "edge" and final.model_extra["tierlink"]["fallback"]
+    with gateway(three_tiers(tmp_path / "b.yaml", upstream_port, cloud_fault="halfstream"), port):
+        received: list[str] = []
+        with pytest.raises(openai.APIError, match="broke off"):
+            for chunk in client(port).chat.completions.create(model="tierlink-auto", messages=HI, stream=True):
+                received += [chunk.choices[0].delta.content or ""] if chunk.choices else []
+        assert "".join(received) == "all good "  # what the cloud sent before it broke; no second answer appended
+        assert 'tierlink_requests_total{model="tierlink-auto",status="503"} 1.0' in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    with Store(tmp_path / "gateway.sqlite3") as store:
+        assert store.spend_totals()["requests"] == 2
+    with gateway(three_tiers(tmp_path / "c.yaml", upstream_port, cloud_fault="halfstream", stream="buffered"), port):
+        pieces, chunks = _stream_pieces(client(port))  # buffered: the broken stream falls back, one piece
+        assert pieces == ["all good here"] and chunks[-1].usage.total_tokens == 10

@@ -103,6 +103,10 @@ class ServeConfig(_Strict):
     breaker: BreakerConfig = BreakerConfig()
     learned_model: Path | None = Field(None, description="Router directory for model 'tierlink-learned' (route train --out).")
     stream_upstream: bool = Field(True, description="Call endpoints by streaming, so first-chunk timeouts and broken streams are caught.")
+    stream: Literal["live", "buffered"] = Field("live", description=(
+        "Streamed requests: 'live' forwards pieces as they arrive (a failure before the first piece still "
+        "falls back; one after it ends the stream with an error event); 'buffered' sends the answer once "
+        "complete, so any failure can fall back."))
     drain_timeout_s: float = Field(30.0, ge=0, description="On shutdown, seconds to let requests in flight finish.")
 
 

@@ -9,7 +9,7 @@ action, the reason, the usage and the budget left are returned. A turn is never 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
@@ -32,6 +32,7 @@ from tierlink.routing.reservation import reserve
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState
 
+TextSink = Callable[[str], None]  # receives the answer's pieces as they arrive
 MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
 
 
@@ -41,6 +42,7 @@ class _Miss:
 
     why: str
     over_budget: bool = False
+    partial: bool = False  # part of the answer had already gone to the sink: no fallback
 
     def __str__(self) -> str:
         return self.why
@@ -74,6 +76,7 @@ class TurnResult(BaseModel):
     budget_left: Budget
     refused: bool = False
     over_budget: bool = False  # refused only because no call fitted the budget left
+    partial: bool = False  # refused after part of an answer had streamed to the sink
     fallback: bool = False
     used_draft: bool = False
     attachments_sent: tuple[int, ...] = ()
@@ -156,8 +159,11 @@ class Session:
         self.stats.turns = turns
         self._last_endpoint = last_endpoint
 
-    async def ask(self, request: Request) -> TurnResult:
-        """Answer one user turn; never raises for an endpoint or link failure."""
+    async def ask(self, request: Request, sink: TextSink | None = None) -> TurnResult:
+        """Answer one user turn; never raises for an endpoint or link failure. With a `sink`,
+        the answering call streams and each piece goes to the sink as it arrives; once a piece
+        has gone out, a failure of that call ends the turn (refused, `partial`) instead of
+        falling back, so the listener never gets two endpoints' answers in one."""
         turn = self.stats.turns + 1
         request = request.model_copy(update={"turn": turn})
         state = self._state(turn, request, draft=None)
@@ -182,10 +188,10 @@ class Session:
                 action = Action(endpoint=self.device, reason=f"draft failed ({attempt}); the device answers")
         if action.use_draft and draft is not None:
             return self._finish(turn, request, action, draft, spent, used_draft=True)
-        result = await self._call(action.endpoint, request, action)
+        result = await self._call(action.endpoint, request, action, sink)
         if isinstance(result, _Call):
             return self._finish(turn, request, action, result, spent + result.usage)
-        if action.endpoint == self.device:
+        if action.endpoint == self.device or result.partial:
             return self._refuse(turn, action, spent, [result])
         # the chosen endpoint failed or did not fit: fall back; never lose the turn
         if draft is not None:
@@ -197,10 +203,12 @@ class Session:
         for name in self._fallbacks_after(action.endpoint, state):
             who = "the device" if name == self.device else name
             last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {who} answers")
-            rescue = await self._call(name, request, last)
+            rescue = await self._call(name, request, last, sink)
             if isinstance(rescue, _Call):
                 return self._finish(turn, request, last, rescue, spent + rescue.usage, fallback=True)
             failures.append(rescue)
+            if rescue.partial:
+                break
         return self._refuse(turn, last, spent, failures)
 
     @property
@@ -318,7 +326,7 @@ class Session:
         )
         return outgoing, sent, plan
 
-    async def _call(self, name: str, request: Request, action: Action) -> _Call | _Miss:
+    async def _call(self, name: str, request: Request, action: Action, sink: TextSink | None = None) -> _Call | _Miss:
         """Reserve the worst case, then call; a _Miss explains why nothing came back."""
         endpoint = self.endpoints[name]
         plan = action.history or self.history_plan
@@ -331,10 +339,23 @@ class Session:
         if not self.budget.fits(worst):
             return _Miss(f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
                          f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})", over_budget=True)
+        forwarded = False
         try:
-            completion = await (collect(endpoint.stream(outgoing)) if self.stream_upstream else endpoint.complete(outgoing))
+            if sink is not None:
+                completion = None
+                async for chunk in endpoint.stream(outgoing):
+                    if chunk.text:
+                        sink(chunk.text)
+                        forwarded = True
+                    completion = chunk.completion or completion
+                if completion is None:
+                    raise TierlinkError("stream ended without a final completion")
+            elif self.stream_upstream:
+                completion = await collect(endpoint.stream(outgoing))
+            else:
+                completion = await endpoint.complete(outgoing)
         except TierlinkError as exc:
-            return _Miss(f"{name} failed: {exc}")
+            return _Miss(f"{name} failed{' after part of its answer was sent' if forwarded else ''}: {exc}", partial=forwarded)
         completion = self._with_prefix_cache(name, outgoing, completion)
         self._spend(completion.usage)
         if completion.usage.dollars > worst.dollars + 1e-12:
@@ -424,6 +445,7 @@ class Session:
             budget_left=self.budget,
             refused=True,
             over_budget=all(m.over_budget for m in misses),
+            partial=any(m.partial for m in misses),
         )
 
 

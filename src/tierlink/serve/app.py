@@ -1,9 +1,9 @@
 """The HTTP face of the gateway (FastAPI): OpenAI's chat-completions and models routes, health,
 readiness and Prometheus metrics. Every error is an OpenAI error object.
 
-Streaming is released once the answering endpoint has finished: a broken or stalled upstream
-stream can then fall back to the next endpoint without the client ever seeing half an answer
-from one model followed by another's.
+Streaming (serve.stream): 'live' forwards pieces as they arrive, falling back only while nothing
+has been sent; 'buffered' releases the answer once the answering endpoint has finished, so any
+failure can fall back. Either way the client never sees two models' answers spliced together.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
@@ -49,6 +50,7 @@ def create_app(gateway: Gateway) -> FastAPI:
             warm.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await warm
+            await gateway.drain(gateway.config.serve.drain_timeout_s)  # turns whose clients left
             await gateway.aclose()
 
     app = FastAPI(title="tierlink gateway", version="1", lifespan=lifespan,
@@ -101,23 +103,36 @@ def create_app(gateway: Gateway) -> FastAPI:
     async def chat(body: ChatRequest, authorization: Annotated[str | None, Header()] = None,
                    x_tierlink_session: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
         started = time.perf_counter()
+        caller = gateway.authenticate(authorization)
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        live = body.stream and gateway.config.serve.stream == "live"
+        pieces: asyncio.Queue[str] = asyncio.Queue()
         gateway.metrics.in_flight.inc()
-        status = 500
-        try:
-            outcome = await gateway.chat(body, gateway.authenticate(authorization), x_tierlink_session)
-            status = 200
-        except ApiError as exc:
-            status = exc.status
-            raise
-        finally:
+        turn = gateway.track(asyncio.create_task(gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None)))
+
+        def finished(status: int) -> None:
             gateway.metrics.in_flight.dec()
             gateway.metrics.requests.labels(body.model, str(status)).inc()
             gateway.metrics.duration.labels(body.model, str(body.stream).lower()).observe(time.perf_counter() - started)
-        headers = _headers(outcome)
-        if body.stream:
-            include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=headers)
-        return JSONResponse(_completion(outcome), headers=headers)
+
+        first = asyncio.ensure_future(pieces.get())
+        await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
+        if not first.done():  # the turn ended before any piece: a plain answer or a proper HTTP error
+            first.cancel()
+            try:
+                outcome = turn.result()
+            except ApiError as exc:
+                finished(exc.status)
+                raise
+            except Exception:
+                finished(500)
+                raise
+            finished(200)
+            if body.stream:
+                return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=_headers(outcome))
+            return JSONResponse(_completion(outcome), headers=_headers(outcome))
+        return StreamingResponse(_live_sse(body.model, first.result(), pieces, turn, include_usage, finished),
+                                 media_type="text/event-stream")
 
     def openapi() -> dict[str, Any]:
         """FastAPI's spec, with the models this gateway serves listed as the `model` field's values."""
@@ -185,6 +200,46 @@ async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
     if include_usage:
         yield event({"choices": [], "usage": _usage(outcome)})
     yield "data: [DONE]\n\n"
+
+
+async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: asyncio.Task[ChatOutcome],
+                    include_usage: bool, finished: Callable[[int], None]) -> AsyncIterator[str]:
+    """Forward pieces as they arrive; end with the finish (and usage) chunks, or an error event
+    if the answer broke off. The turn is never cancelled here: if the client leaves, it still
+    finishes and its spend is recorded."""
+    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+
+    def event(payload: dict[str, Any]) -> str:
+        return f"data: {json.dumps(base | payload)}\n\n"
+
+    def content(text: str) -> str:
+        return event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
+    status = 500
+    try:
+        yield event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+        yield content(first)
+        while not (turn.done() and pieces.empty()):
+            getter = asyncio.ensure_future(pieces.get())
+            await asyncio.wait({getter, turn}, return_when=asyncio.FIRST_COMPLETED)
+            if getter.done():
+                yield content(getter.result())
+            else:
+                getter.cancel()
+        try:
+            outcome = turn.result()
+        except ApiError as exc:
+            status = exc.status
+            yield f"data: {json.dumps(exc.body())}\n\n"
+        else:
+            status = 200
+            yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
+                         "tierlink": _tierlink(outcome)})
+            if include_usage:
+                yield event({"choices": [], "usage": _usage(outcome)})
+        yield "data: [DONE]\n\n"
+    finally:
+        finished(status)
 
 
 def _headers(outcome: ChatOutcome) -> dict[str, str]:

@@ -24,7 +24,7 @@ from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy, make_policy
-from tierlink.routing.session import Session, TurnResult
+from tierlink.routing.session import Session, TextSink, TurnResult
 from tierlink.serve.errors import not_found, over_budget, rate_limited, unauthorized, unavailable
 from tierlink.serve.keys import KeyRecord
 from tierlink.serve.metrics import GatewayMetrics
@@ -75,6 +75,7 @@ class Gateway:
             config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))
         self.limiter = RateLimiter()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._turns: set[asyncio.Task[ChatOutcome]] = set()  # running turns, held so none is collected mid-flight
         self.ready = False
 
     # -- set-up -----------------------------------------------------------------------------
@@ -120,6 +121,17 @@ class Gateway:
                     await asyncio.to_thread(endpoint.load)  # type: ignore[attr-defined]
         self.ready = True
 
+    def track(self, turn: asyncio.Task[ChatOutcome]) -> asyncio.Task[ChatOutcome]:
+        """Hold a running turn until it ends (a client may leave before it does)."""
+        self._turns.add(turn)
+        turn.add_done_callback(self._turns.discard)
+        return turn
+
+    async def drain(self, timeout_s: float) -> None:
+        """Let running turns finish (and record their spend) before shutting down."""
+        if self._turns:
+            await asyncio.wait(set(self._turns), timeout=timeout_s or None)
+
     async def aclose(self) -> None:
         await self.deployment.aclose()
 
@@ -142,7 +154,9 @@ class Gateway:
             raise unauthorized("invalid or revoked API key (see `tierlink keys list`)")
         return Caller(*found)
 
-    async def chat(self, body: ChatRequest, caller: Caller, session_header: str | None = None) -> ChatOutcome:
+    async def chat(self, body: ChatRequest, caller: Caller, session_header: str | None = None,
+                   sink: TextSink | None = None) -> ChatOutcome:
+        """Answer one chat request; with a `sink`, the answer's pieces go to it as they arrive."""
         policy = self.policies.get(body.model)
         if policy is None:
             raise not_found(f"unknown model '{body.model}': use one of {', '.join(self.models())}", "model")
@@ -180,7 +194,7 @@ class Gateway:
             session.resume(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),
                            previous.turns, previous.last_endpoint)
             # shielded: a client that goes away does not cancel a turn that may already cost money
-            result = await asyncio.shield(self._turn(session, request, body.model, caller, session_id, previous))
+            result = await asyncio.shield(self._turn(session, request, body.model, caller, session_id, previous, sink))
         outcome = ChatOutcome(request_id=result[0], created=int(time.time()), model=body.model, session_id=public,
                               result=result[1], session_dollars_left=result[2],
                               key_dollars_left=None if key_left is None else key_left - result[1].usage.dollars)
@@ -188,13 +202,15 @@ class Gateway:
             if outcome.result.over_budget:
                 self.metrics.refusals.labels(scope).inc()
                 raise over_budget(f"no endpoint fits the {scope}'s budget left: {outcome.result.reason}")
+            if outcome.result.partial:
+                raise unavailable(f"the answer broke off: {outcome.result.reason}")
             raise unavailable(f"no endpoint could answer: {outcome.result.reason}")
         return outcome
 
     async def _turn(self, session: Session, request: Request, model: str, caller: Caller, session_id: str | None,
-                    previous: SessionRecord) -> tuple[str, TurnResult, float | None]:
+                    previous: SessionRecord, sink: TextSink | None) -> tuple[str, TurnResult, float | None]:
         """Ask, then record the spend and the session's new state together."""
-        result = await session.ask(request)
+        result = await session.ask(request, sink)
         usage = result.usage
         request_id = uuid.uuid4().hex
         left = None if previous.dollars_left is None else max(0.0, previous.dollars_left - usage.dollars)
