@@ -331,3 +331,31 @@ def test_live_streams_forward_pieces_and_fall_back_only_before_the_first(tmp_pat
     with gateway(three_tiers(tmp_path / "c.yaml", upstream_port, cloud_fault="halfstream", stream="buffered"), port):
         pieces, chunks = _stream_pieces(client(port))  # buffered: the broken stream falls back, one piece
         assert pieces == ["all good here"] and chunks[-1].usage.total_tokens == 10
+
+
+def test_concurrent_requests_of_one_key_never_overspend_it(tmp_path: Path, upstream_port: int) -> None:
+    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "slow200", "gpt-4o", "cloud"),
+                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
+                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"), fallback=["cloud"])
+    db = tmp_path / "gateway.sqlite3"
+    with Store(db) as store:
+        secret, _ = store.create_key("shared", dollars_limit=0.0005)
+    port = free_port()
+    with gateway(config, port):
+        async def burst() -> list[object]:
+            api = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0, timeout=60)
+            try:
+                return await asyncio.gather(*(api.chat.completions.create(model="cloud", messages=HI, max_tokens=10)
+                                              for _ in range(40)), return_exceptions=True)
+            finally:
+                await api.close()
+
+        results = asyncio.run(burst())
+    answered = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, openai.APIStatusError)]
+    assert answered and refused and len(answered) + len(refused) == 40
+    assert all(r.status_code == 402 for r in refused)
+    with Store(db) as store:
+        spent = dict((k.name, s) for k, s in store.keys())["shared"]
+        assert spent <= 0.0005 and store.spend_totals()["dollars"] == pytest.approx(spent)
+    assert spent == pytest.approx(len(answered) * ONE_CLOUD_CALL)

@@ -233,6 +233,18 @@ class Session:
         except TierlinkError:
             return False
 
+    def worst_case_dollars(self, request: Request) -> float:
+        """What one turn of `request` could cost at most if every endpoint were called once with
+        the full history: a hold to take from a shared budget (a key's) before asking."""
+        total = 0.0
+        for name in self.endpoints:
+            outgoing, _, _ = self._outgoing(name, request, Action(endpoint=name, reason="estimate", history=HistoryPlan(kind="full")))
+            try:
+                total += self._worst_case(name, outgoing).dollars
+            except TierlinkError:
+                continue
+        return total
+
     # -- internals ---------------------------------------------------------------------------
 
     def _fallbacks_after(self, failed: str, state: TurnState) -> list[str]:

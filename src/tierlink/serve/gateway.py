@@ -76,6 +76,7 @@ class Gateway:
         self.limiter = RateLimiter()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._turns: set[asyncio.Task[ChatOutcome]] = set()  # running turns, held so none is collected mid-flight
+        self._held: dict[str, float] = {}  # dollars held by each key's requests in flight
         self.ready = False
 
     # -- set-up -----------------------------------------------------------------------------
@@ -185,16 +186,26 @@ class Gateway:
                 self.metrics.refusals.labels("session").inc()
                 raise over_budget(f"session '{public}' has used its ${self._session_dollars():.6f} budget "
                                   "(start a new session id)")
-            limits = [x for x in (session_left, key_left) if x is not None]
-            scope = "key" if key_left is not None and (session_left is None or key_left <= session_left) else "session"
-            budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
-            session = Session.from_deployment(self.deployment, policy, budget, fallback=self.fallback,
+            session = Session.from_deployment(self.deployment, policy, Budget(), fallback=self.fallback,
                                               stream_upstream=self.config.serve.stream_upstream)
             previous = record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=session_left)
             session.resume(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),
                            previous.turns, previous.last_endpoint)
-            # shielded: a client that goes away does not cancel a turn that may already cost money
-            result = await asyncio.shield(self._turn(session, request, body.model, caller, session_id, previous, sink))
+            # a key's budget is shared by its concurrent requests: each holds what it could spend at
+            # most while it runs, so together they can never spend more than the key has left
+            hold = None if key_left is None else min(max(0.0, key_left - self._held.get(key.key_id, 0.0)),  # type: ignore[union-attr]
+                                                      session.worst_case_dollars(request))
+            limits = [x for x in (session_left, hold) if x is not None]
+            scope = "key" if hold is not None and (session_left is None or hold <= session_left) else "session"
+            session.budget = session.initial_budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
+            if hold is not None:
+                self._held[key.key_id] = self._held.get(key.key_id, 0.0) + hold  # type: ignore[union-attr]
+            try:
+                # shielded: a client that goes away does not cancel a turn that may already cost money
+                result = await asyncio.shield(self._turn(session, request, body.model, caller, session_id, previous, sink))
+            finally:
+                if hold is not None:
+                    self._held[key.key_id] -= hold  # type: ignore[union-attr]
         outcome = ChatOutcome(request_id=result[0], created=int(time.time()), model=body.model, session_id=public,
                               result=result[1], session_dollars_left=result[2],
                               key_dollars_left=None if key_left is None else key_left - result[1].usage.dollars)
