@@ -359,3 +359,15 @@ def test_concurrent_requests_of_one_key_never_overspend_it(tmp_path: Path, upstr
         spent = dict((k.name, s) for k, s in store.keys())["shared"]
         assert spent <= 0.0005 and store.spend_totals()["dollars"] == pytest.approx(spent)
     assert spent == pytest.approx(len(answered) * ONE_CLOUD_CALL)
+
+
+def test_a_rate_limited_cloud_is_retried_after_its_retry_after(tmp_path: Path, upstream_port: int) -> None:
+    httpx.post(f"http://127.0.0.1:{upstream_port}/reset")
+    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "ratelimit", "gpt-4o", "cloud", max_retries=3),
+                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
+                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"), breaker={"failures_to_open": 5})
+    port = free_port()
+    with gateway(config, port):
+        answer = tierlink_of(client(port).chat.completions.create(model="tierlink-auto", messages=HI))
+    assert answer["endpoint"] == "cloud" and not answer["fallback"]
+    assert httpx.get(f"http://127.0.0.1:{upstream_port}/stats").json()["ratelimit"] == 3  # two 429s, then the answer
