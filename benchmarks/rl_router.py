@@ -1,14 +1,14 @@
 """The RL router against the per-query policies on the case study, over 5 training seeds.
 
 Trains MaskablePPO on conversations from the train split of the questions, then evaluates every
-seed's policy (the checkpoint with the best reward on 40 conversations over the train split's held-out
+seed's policy (the checkpoint with the best reward on 100 conversations over the train split's held-out
 validation questions; training uses the rest of the train split) on the same 60 evaluation conversations from the test split under the paper's 30 s / $0.05 budget, next to
 always-device, always-cloud, random, threshold, cascade, budget-pacing and the learned
 per-query router. Prints mean and
 spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is replay; latency,
 dollars and the camera-view effect are simulated.
 
-    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W] [--validation 40]
+    python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W] [--validation 100]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ if __name__ == "__main__":
     parser.add_argument("--steps", type=int, default=30_000)
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--cost-weight", type=float, default=COST_WEIGHT, help="reward's weight on dollars / dollar budget")
-    parser.add_argument("--validation", type=int, default=40,
+    parser.add_argument("--validation", type=int, default=100,
                         help="validation conversations (held-out train-split questions) for keeping the best checkpoint; 0 keeps the last")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
     args = parser.parse_args()

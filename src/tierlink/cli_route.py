@@ -198,7 +198,7 @@ def rl_train(
     data_root: DataRoot = None,
     latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget (default: 6).")] = None,
     cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget (default: 0.3).")] = None,
-    validation: Annotated[int, typer.Option(min=0, help="Validation conversations (train split) to keep the best checkpoint by; 0 keeps the last.")] = 40,
+    validation: Annotated[int, typer.Option(min=0, help="Validation conversations (train split) to keep the best checkpoint by; 0 keeps the last.")] = 100,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
     from tierlink.learn.rl_env import COST_WEIGHT, LATENCY_WEIGHT

@@ -113,7 +113,7 @@ def validation_env(train_env: ConversationEnv, conversations: int, seed: int, da
 
 def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
              data_root: Path | None = None, latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
-             progress: Callable[[int], None] | None = None, validation: int = 40, eval_every: int = 2048) -> RLMeta:
+             progress: Callable[[int], None] | None = None, validation: int = 100, eval_every: int = 2048) -> RLMeta:
     """Check the environment with gymnasium's checker, train, save policy and metadata. With
     `validation` conversations (0: none), the checkpoint with the best validation reward is
     kept (evaluated every `eval_every` steps; see rl_select)."""
