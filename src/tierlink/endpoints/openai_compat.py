@@ -66,6 +66,7 @@ class OpenAICompatEndpoint(Endpoint):
         # one client per event loop: its connection pool belongs to the loop that opened it, and
         # a CLI or a benchmark may run several loops over one endpoint
         self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = weakref.WeakKeyDictionary()
+        self._posters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
     @property
     def _client(self) -> openai.AsyncOpenAI:
@@ -77,24 +78,52 @@ class OpenAICompatEndpoint(Endpoint):
             self._clients[loop] = client
         return client
 
+    @property
+    def _poster(self) -> httpx.AsyncClient:
+        """A plain pooled HTTP client for non-streaming calls: the SDK's request building and
+        response models cost about 1 ms per call, which a gateway pays on every request."""
+        loop = asyncio.get_running_loop()
+        poster = self._posters.get(loop)
+        if poster is None:
+            key = os.environ.get(self.api_key_env) or "no-key"
+            poster = httpx.AsyncClient(base_url=self.base_url.rstrip("/") + "/", timeout=self.timeout_s,
+                                       headers={"Authorization": f"Bearer {key}"},
+                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
+            self._posters[loop] = poster
+        return poster
+
     async def aclose(self) -> None:
-        client = self._clients.pop(asyncio.get_running_loop(), None)
+        loop = asyncio.get_running_loop()
+        client = self._clients.pop(loop, None)
         if client is not None:
             await client.close()
+        poster = self._posters.pop(loop, None)
+        if poster is not None:
+            await poster.aclose()
+
+    async def _post(self, body: dict[str, Any]) -> Any:
+        """POST chat/completions; the JSON answer, or the same typed errors as the SDK path."""
+        try:
+            response = await self._poster.post("chat/completions", json=body)
+        except httpx.TimeoutException as exc:
+            raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
+        except httpx.HTTPError as exc:
+            raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
+        if response.status_code >= 400:
+            raise _status_error(self.name, response.status_code, response.headers, _error_message(response))
+        try:
+            return _namespace(response.json())
+        except ValueError as exc:
+            raise EndpointError(self.name, f"malformed chat completion: {exc}", status=response.status_code) from exc
 
     async def complete(self, request: Request) -> Completion:
         started = time.perf_counter()
-        # the SDK's low-level post: same transport, errors and status mapping, without the typed
-        # request transform and response models (about 1.5 ms per call, which a gateway pays per request)
-        raw = await self._with_retries(
-            lambda: self._client.post("/chat/completions", cast_to=httpx.Response, body=self._body(request))
-        )
+        response = await self._with_retries(lambda: self._post(self._body(request)))
         wall = time.perf_counter() - started
         try:
-            response = _namespace(raw.json())
             choice = response.choices[0]
-        except (ValueError, AttributeError, IndexError, TypeError) as exc:
-            raise EndpointError(self.name, f"malformed chat completion: {exc}", status=raw.status_code) from exc
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise EndpointError(self.name, f"malformed chat completion: {exc}") from exc
         logprobs = _logprobs(getattr(choice, "logprobs", None))
         return self._completion(
             text=getattr(choice.message, "content", None) or "",
@@ -233,9 +262,13 @@ class OpenAICompatEndpoint(Endpoint):
             except (TimeoutError, openai.APITimeoutError) as exc:
                 raise EndpointTimeout(self.name, f"no {waiting_for} within {deadline_s:.1f}s") from exc
             except openai.APIStatusError as exc:
-                error = _map_status(self.name, exc)
+                error = _status_error(self.name, exc.status_code, exc.response.headers, _upstream_message(exc))
             except openai.APIConnectionError as exc:
                 error = EndpointUnavailable(self.name, f"cannot connect: {exc.__cause__ or exc}")
+            except EndpointTimeout:
+                raise
+            except EndpointError as exc:  # the plain-HTTP path raises typed errors itself
+                error = exc
             wait = self._retry_wait(error, attempt)
             if wait is None:
                 raise error
@@ -274,11 +307,24 @@ def _estimated_usage(request: Request, text: str) -> SimpleNamespace:
     )
 
 
-def _map_status(endpoint: str, exc: openai.APIStatusError) -> EndpointError:
-    message = _upstream_message(exc)
-    if exc.status_code in (429, 503) and (exc.status_code == 429 or retry_after_seconds(exc.response.headers) is not None):
-        return RateLimited(endpoint, message, retry_after_seconds(exc.response.headers), status=exc.status_code)
-    return EndpointError(endpoint, message, status=exc.status_code)
+def _status_error(endpoint: str, status: int, headers: Any, message: str) -> EndpointError:
+    """429, or 503 with Retry-After, is RateLimited (its hint honoured); any other status an EndpointError."""
+    retry_after = retry_after_seconds(headers)
+    if status == 429 or (status == 503 and retry_after is not None):
+        return RateLimited(endpoint, message, retry_after, status=status)
+    return EndpointError(endpoint, message, status=status)
+
+
+def _error_message(response: httpx.Response) -> str:
+    """The upstream's own message from an OpenAI error object, else the start of the body."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or f"HTTP {response.status_code}"
+    inner = body.get("error", body) if isinstance(body, dict) else body
+    if isinstance(inner, dict) and inner.get("message"):
+        return str(inner["message"])
+    return str(body)[:300]
 
 
 def _upstream_message(exc: openai.APIStatusError) -> str:
