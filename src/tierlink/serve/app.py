@@ -115,10 +115,14 @@ def create_app(gateway: Gateway) -> FastAPI:
             gateway.metrics.requests.labels(body.model, str(status)).inc()
             gateway.metrics.duration.labels(body.model, str(body.stream).lower()).observe(time.perf_counter() - started)
 
-        first = asyncio.ensure_future(pieces.get())
-        await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
-        if not first.done():  # the turn ended before any piece: a plain answer or a proper HTTP error
-            first.cancel()
+        first = asyncio.ensure_future(pieces.get()) if live else None
+        if first is None:  # shielded: a client that leaves does not cancel the turn
+            await asyncio.wait({turn})
+        else:
+            await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
+        if first is None or not first.done():  # the turn ended before any piece: a plain answer or a proper HTTP error
+            if first is not None:
+                first.cancel()
             try:
                 outcome = turn.result()
             except ApiError as exc:
