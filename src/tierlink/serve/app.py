@@ -235,6 +235,9 @@ async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: as
         except ApiError as exc:
             status = exc.status
             yield f"data: {json.dumps(exc.body())}\n\n"
+        except Exception as exc:  # noqa: BLE001 - the stream has begun: report, do not drop the connection
+            log.exception("unexpected error in a streamed turn")
+            yield f"data: {json.dumps(ApiError(500, f'internal error ({type(exc).__name__})', 'server_error').body())}\n\n"
         else:
             status = 200
             yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
