@@ -77,7 +77,7 @@ def test_chat_streaming_models_health_metrics_and_errors(tmp_path: Path, upstrea
         assert httpx.get(f"http://127.0.0.1:{port}/ready").json()["ready"] is True
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert 'tierlink_requests_total{model="tierlink-auto",status="200"} 1.0' in metrics
-        assert 'tierlink_requests_total{model="gpt-9",status="404"} 1.0' in metrics
+        assert 'tierlink_requests_total{model="unknown",status="404"} 1.0' in metrics and "gpt-9" not in metrics
         assert 'tierlink_route_decisions_total{endpoint="edge"} 2.0' in metrics
         assert "tierlink_request_duration_seconds_bucket" in metrics and "session=" not in metrics and "user=" not in metrics
 
@@ -327,7 +327,9 @@ def test_live_streams_forward_pieces_and_fall_back_only_before_the_first(tmp_pat
         assert "".join(received) == "all good "  # what the cloud sent before it broke; no second answer appended
         assert 'tierlink_requests_total{model="tierlink-auto",status="503"} 1.0' in httpx.get(f"http://127.0.0.1:{port}/metrics").text
     with Store(tmp_path / "gateway.sqlite3") as store:
-        assert store.spend_totals()["requests"] == 2
+        totals = store.spend_totals()
+    # the broken stream is charged for what it sent (estimated: the upstream reported no usage)
+    assert totals["requests"] == 2 and totals["output_tokens"] > 0 and totals["dollars"] > 0
     with gateway(three_tiers(tmp_path / "c.yaml", upstream_port, cloud_fault="halfstream", stream="buffered"), port):
         pieces, chunks = _stream_pieces(client(port))  # buffered: the broken stream falls back, one piece
         assert pieces == ["all good here"] and chunks[-1].usage.total_tokens == 10

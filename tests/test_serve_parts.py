@@ -104,3 +104,9 @@ def test_request_mapping_refuses_what_it_cannot_honour() -> None:
         {"role": "developer", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]})
     mapped = parts.tierlink_messages()
     assert [m.role for m in mapped] == ["system", "user"] and mapped[1].content == "a\nb"
+
+
+def test_headers_carry_printable_ascii_only() -> None:
+    from tierlink.serve.app import _header_safe
+
+    assert _header_safe("edge answers; upstream said:\r\n<html>\x00bad\x7f é", 60) == "edge answers; upstream said:  <html> bad   "

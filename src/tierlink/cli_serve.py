@@ -75,7 +75,7 @@ def serve_command(
     console.print(f"tierlink gateway on http://{serve.host}:{serve.port}/v1 — models: {', '.join(gateway.models())}; "
                   f"fallback chain: {' -> '.join(gateway.fallback)}; state in {serve.database}")
     server = uvicorn.Server(uvicorn.Config(create_app(gateway), host=serve.host, port=serve.port, log_level="warning",
-                                           timeout_graceful_shutdown=int(serve.drain_timeout_s) or None))
+                                           timeout_graceful_shutdown=serve.drain_timeout_s))  # type: ignore[arg-type]
     try:
         server.run()
     finally:

@@ -43,5 +43,5 @@ def three_tiers(path: Path, port: int, cloud_fault: str = "ok", **serve: object)
 @contextlib.contextmanager
 def gateway(config: Path, port: int, log: Path | None = None) -> Iterator[subprocess.Popen]:
     with running(["-m", "tierlink.cli", "serve", "--config", str(config), "--port", str(port)],
-                 f"http://127.0.0.1:{port}/health", timeout_s=120, log=log) as process:
+                 f"http://127.0.0.1:{port}/ready", timeout_s=120, log=log) as process:
         yield process

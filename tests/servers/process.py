@@ -30,12 +30,13 @@ def running(args: list[str], ready_url: str, timeout_s: float = 120.0, log: Path
             if process.poll() is not None:
                 raise RuntimeError(f"server {args} exited with code {process.returncode}")
             try:
-                httpx.get(ready_url, timeout=1.0)
-                break
+                if httpx.get(ready_url, timeout=1.0).status_code < 500:  # a 503 "still loading" is not ready
+                    break
             except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server {args} not ready after {timeout_s}s") from None
-                time.sleep(0.2)
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server {args} not ready after {timeout_s}s")
+            time.sleep(0.2)
         yield process
     finally:
         process.terminate()

@@ -120,19 +120,18 @@ class OpenAICompatEndpoint(Endpoint):
         started = time.perf_counter()
         response = await self._with_retries(lambda: self._post(self._body(request)))
         wall = time.perf_counter() - started
-        try:
+        try:  # a malformed answer is the endpoint's failure (fallback, breaker), not a crash
             choice = response.choices[0]
-        except (AttributeError, IndexError, TypeError) as exc:
+            return self._completion(
+                text=getattr(choice.message, "content", None) or "",
+                usage=getattr(response, "usage", None),
+                latency=Latency(decode_s=wall),
+                finish_reason=getattr(choice, "finish_reason", None),
+                logprobs=_logprobs(getattr(choice, "logprobs", None)),
+                notes=("latency not split into prefill/decode (non-streaming call)",),
+            )
+        except (AttributeError, IndexError, TypeError, ValueError) as exc:
             raise EndpointError(self.name, f"malformed chat completion: {exc}") from exc
-        logprobs = _logprobs(getattr(choice, "logprobs", None))
-        return self._completion(
-            text=getattr(choice.message, "content", None) or "",
-            usage=getattr(response, "usage", None),
-            latency=Latency(decode_s=wall),
-            finish_reason=getattr(choice, "finish_reason", None),
-            logprobs=logprobs,
-            notes=("latency not split into prefill/decode (non-streaming call)",),
-        )
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
         started = time.perf_counter()

@@ -20,6 +20,7 @@ from tierlink.context.prefix_cache import PrefixTracker
 from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Attachment, Completion, Message, Request
+from tierlink.core.tokens import estimate_tokens, estimated_tokens_of
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint, collect
 from tierlink.network.link import Link
@@ -43,6 +44,7 @@ class _Miss:
     why: str
     over_budget: bool = False
     partial: bool = False  # part of the answer had already gone to the sink: no fallback
+    usage: Usage = Usage()  # what the failed call is estimated to have cost (the part that was sent)
 
     def __str__(self) -> str:
         return self.why
@@ -192,7 +194,7 @@ class Session:
         if isinstance(result, _Call):
             return self._finish(turn, request, action, result, spent + result.usage)
         if action.endpoint == self.device or result.partial:
-            return self._refuse(turn, action, spent, [result])
+            return self._refuse(turn, action, spent + result.usage, [result])
         # the chosen endpoint failed or did not fit: fall back; never lose the turn
         if draft is not None:
             fallback = action.model_copy(update={"endpoint": self.device, "use_draft": True,
@@ -209,7 +211,7 @@ class Session:
             failures.append(rescue)
             if rescue.partial:
                 break
-        return self._refuse(turn, last, spent, failures)
+        return self._refuse(turn, last, spent + sum((m.usage for m in failures), Usage()), failures)
 
     @property
     def scorer(self) -> RelevanceScorer:
@@ -351,14 +353,14 @@ class Session:
         if not self.budget.fits(worst):
             return _Miss(f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
                          f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})", over_budget=True)
-        forwarded = False
+        pieces: list[str] = []
         try:
             if sink is not None:
                 completion = None
                 async for chunk in endpoint.stream(outgoing):
                     if chunk.text:
                         sink(chunk.text)
-                        forwarded = True
+                        pieces.append(chunk.text)
                     completion = chunk.completion or completion
                 if completion is None:
                     raise TierlinkError("stream ended without a final completion")
@@ -367,7 +369,15 @@ class Session:
             else:
                 completion = await endpoint.complete(outgoing)
         except TierlinkError as exc:
-            return _Miss(f"{name} failed{' after part of its answer was sent' if forwarded else ''}: {exc}", partial=forwarded)
+            if not pieces:
+                return _Miss(f"{name} failed: {exc}")
+            # the upstream billed what it sent but reported no usage: charge an estimate (simulated)
+            profile = endpoint.profile
+            tokens_in, tokens_out = estimated_tokens_of(outgoing.messages), estimate_tokens("".join(pieces))
+            usage = Usage(input_tokens=tokens_in, output_tokens=tokens_out, dollars=profile.dollars(tokens_in, tokens_out),
+                          origins=frozenset({"simulated"}))
+            self._spend(usage)
+            return _Miss(f"{name} failed after part of its answer was sent: {exc}", partial=True, usage=usage)
         completion = self._with_prefix_cache(name, outgoing, completion)
         self._spend(completion.usage)
         if completion.usage.dollars > worst.dollars + 1e-12:

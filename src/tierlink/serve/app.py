@@ -110,10 +110,12 @@ def create_app(gateway: Gateway) -> FastAPI:
         gateway.metrics.in_flight.inc()
         turn = gateway.track(asyncio.create_task(gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None)))
 
+        model_label = body.model if body.model in gateway.policies else "unknown"  # bounded label values
+
         def finished(status: int) -> None:
             gateway.metrics.in_flight.dec()
-            gateway.metrics.requests.labels(body.model, str(status)).inc()
-            gateway.metrics.duration.labels(body.model, str(body.stream).lower()).observe(time.perf_counter() - started)
+            gateway.metrics.requests.labels(model_label, str(status)).inc()
+            gateway.metrics.duration.labels(model_label, str(body.stream).lower()).observe(time.perf_counter() - started)
 
         first = asyncio.ensure_future(pieces.get()) if live else None
         if first is None:  # shielded: a client that leaves does not cancel the turn
@@ -251,9 +253,13 @@ async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: as
 
 def _headers(outcome: ChatOutcome) -> dict[str, str]:
     result = outcome.result
-    reason = result.reason.encode("ascii", "replace").decode("ascii").replace("\n", " ")[:300]
-    headers = {"X-Tierlink-Endpoint": result.endpoint or "", "X-Tierlink-Reason": reason,
+    headers = {"X-Tierlink-Endpoint": _header_safe(result.endpoint or ""), "X-Tierlink-Reason": _header_safe(result.reason, 300),
                "X-Request-Id": outcome.request_id, "X-Tierlink-Dollars": f"{result.usage.dollars:.8f}"}
     if outcome.session_id:
-        headers[SESSION_HEADER] = outcome.session_id.encode("ascii", "replace").decode("ascii")[:200]
+        headers[SESSION_HEADER] = _header_safe(outcome.session_id, 200)
     return headers
+
+
+def _header_safe(text: str, limit: int = 200) -> str:
+    """Printable ASCII only: an upstream's CRLF-laden error page must not break the response."""
+    return "".join(c if " " <= c <= "~" else " " for c in text)[:limit]

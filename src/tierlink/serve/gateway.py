@@ -130,8 +130,8 @@ class Gateway:
 
     async def drain(self, timeout_s: float) -> None:
         """Let running turns finish (and record their spend) before shutting down."""
-        if self._turns:
-            await asyncio.wait(set(self._turns), timeout=timeout_s or None)
+        if self._turns and timeout_s > 0:
+            await asyncio.wait(set(self._turns), timeout=timeout_s)
 
     async def aclose(self) -> None:
         await self.deployment.aclose()
@@ -143,14 +143,15 @@ class Gateway:
         if authorization:
             scheme, _, value = authorization.partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else None
+        required = self.require_keys or self.store.has_active_keys()  # a key created after start counts at once
         if token is None:
-            if self.require_keys:
+            if required:
                 raise unauthorized("missing API key: send 'Authorization: Bearer <key>' "
                                    "(create one with `tierlink keys create`)")
             return Caller()
         found = self.store.key_for(token)
         if found is None:
-            if not self.require_keys:
+            if not required:
                 return Caller()
             raise unauthorized("invalid or revoked API key (see `tierlink keys list`)")
         return Caller(*found)
@@ -184,8 +185,8 @@ class Gateway:
             session_left = record.dollars_left if record else self._session_dollars()
             if session_left is not None and session_left <= 0:
                 self.metrics.refusals.labels("session").inc()
-                raise over_budget(f"session '{public}' has used its ${self._session_dollars():.6f} budget "
-                                  "(start a new session id)")
+                spent = record.spent_dollars if record else 0.0
+                raise over_budget(f"session '{public}' has used its budget (spent ${spent:.6f}; start a new session id)")
             session = Session.from_deployment(self.deployment, policy, Budget(), fallback=self.fallback,
                                               stream_upstream=self.config.serve.stream_upstream)
             previous = record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=session_left)
@@ -193,6 +194,8 @@ class Gateway:
                            previous.turns, previous.last_endpoint)
             # a key's budget is shared by its concurrent requests: each holds what it could spend at
             # most while it runs, so together they can never spend more than the key has left
+            if key_left is not None:  # re-read: other requests of this key may have spent since authentication
+                key_left = key.dollars_limit - self.store.key_spent(key.key_id)  # type: ignore[union-attr,operator]
             hold = None if key_left is None else min(max(0.0, key_left - self._held.get(key.key_id, 0.0)),  # type: ignore[union-attr]
                                                       session.worst_case_dollars(request))
             limits = [x for x in (session_left, hold) if x is not None]

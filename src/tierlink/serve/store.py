@@ -131,6 +131,12 @@ class Store:
                                    "spent_dollars FROM keys WHERE hash = ? AND revoked = 0", (hash_secret(secret),)).fetchone()
         return (_key(row), float(row[7])) if row else None
 
+    def key_spent(self, key_id: str) -> float:
+        """What the key has spent so far (its running total)."""
+        with self._lock:
+            row = self._db.execute("SELECT spent_dollars FROM keys WHERE key_id = ?", (key_id,)).fetchone()
+        return float(row[0]) if row else 0.0
+
     def has_active_keys(self) -> bool:
         with self._lock:
             return self._db.execute("SELECT 1 FROM keys WHERE revoked = 0 LIMIT 1").fetchone() is not None
