@@ -274,6 +274,17 @@ def test_the_default_deployment_serves_the_embedded_model_live(tmp_path: Path) -
         assert completion.choices[0].message.content.strip() and completion.usage.completion_tokens > 0
         auto = api.chat.completions.create(model="tierlink-auto", messages=[{"role": "user", "content": "Say hi."}], max_tokens=8)
         assert tierlink_of(auto)["endpoint"] in {"gemma", "cloud"} and tierlink_of(auto)["reason"]
+        example = subprocess.run([sys.executable, str(Path(__file__).parents[1] / "examples" / "gateway_client.py"),
+                                  "--base-url", f"http://127.0.0.1:{port}/v1"], capture_output=True, text=True, timeout=300)
+        assert example.returncode == 0, example.stderr
+        assert example.stdout.count("answered by") == 2 and "streaming:" in example.stdout
+
+
+def test_the_example_gateway_config_is_valid() -> None:
+    from tierlink.config.load import load_config
+
+    config = load_config(Path(__file__).parents[1] / "examples" / "gateway.yaml")
+    assert config.serve.fallback == ("gpt", "edge-llama", "gemma") and config.serve.stream == "live"
 
 
 def test_without_keys_only_loopback_is_allowed_and_bad_configs_are_named(tmp_path: Path, upstream_port: int) -> None:
