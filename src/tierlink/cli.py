@@ -14,11 +14,12 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from tierlink.cli_bench import bench_app
+from tierlink.cli_fail import fail
 from tierlink.cli_route import route_app
 from tierlink.cli_serve import keys_app, serve_command
 from tierlink.cli_team import team_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
-from tierlink.config.load import default_config, load_config, outcome_path
+from tierlink.config.load import config_or_default, outcome_path
 from tierlink.config.schema import ReplayConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
@@ -54,15 +55,6 @@ def main() -> None:
     app()
 
 
-def _config(path: Path | None, check: bool = False) -> TierlinkConfig:
-    return load_config(path, check_endpoints=check) if path else default_config()
-
-
-def _fail(console: Console, exc: TierlinkError) -> None:
-    console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
-
-
 @app.command()
 def endpoints(
     config: ConfigOption = None,
@@ -71,9 +63,9 @@ def endpoints(
     """List the configured endpoints with their profiles."""
     console = Console()
     try:
-        cfg = _config(config, check)
+        cfg = config_or_default(config, check)
     except TierlinkError as exc:
-        _fail(console, exc)
+        fail(exc, console)
     table = Table(title="endpoints")
     for column in ("endpoint", "node/tier/zone", "profile", "ctx", "$/Mtok in/out", "tok/s", "TTFT s", "W"):
         table.add_column(column)
@@ -134,14 +126,14 @@ def ask(
     console = Console()
     echo = (lambda text: console.print(text, end="", markup=False, highlight=False)) if stream and not as_json else None
     try:
-        deployment = build_deployment(_config(config))
+        deployment = build_deployment(config_or_default(config))
         name = endpoint or deployment.device
         if name not in deployment.endpoints:
             raise TierlinkError(f"unknown endpoint '{name}'; known: {', '.join(deployment.endpoints)}")
         request = Request.of(prompt, max_tokens=max_tokens)
         completion = asyncio.run(_ask_once(deployment, name, request, echo))
     except TierlinkError as exc:
-        _fail(console, exc)
+        fail(exc, console)
     if as_json:
         typer.echo(completion.model_dump_json(indent=2))
         return
@@ -198,7 +190,7 @@ def demo(
     """A live multi-turn session: a policy routes real benchmark questions between tiers."""
     console = Console(stderr=as_json)
     try:
-        cfg = _config(config)
+        cfg = config_or_default(config)
         deployment = build_deployment(cfg)
         if not any(n != deployment.device for n in deployment.endpoints):
             raise TierlinkError("the configuration has no endpoint besides the device to route to")
@@ -210,7 +202,7 @@ def demo(
         with Progress(console=console, transient=True) as progress:
             results = asyncio.run(_demo(deployment, questions, runs, progress))
     except TierlinkError as exc:
-        _fail(console, exc)
+        fail(exc, console)
     if as_json:
         for turn in results[0].turns:
             typer.echo(turn.model_dump_json())

@@ -21,6 +21,7 @@ from tierlink.bench.pair import FloatArray
 from tierlink.bench.plots import plot_curves, plot_selection
 from tierlink.bench.report import metric_cells, write_report
 from tierlink.bench.scores import read_scores, write_scores
+from tierlink.cli_fail import fail
 from tierlink.core.errors import TierlinkError
 
 bench_app = typer.Typer(no_args_is_help=True, help="Evaluate routers on recorded outcomes of real models.")
@@ -34,11 +35,6 @@ Seed = Annotated[int, typer.Option(help="Split (and random router) seed.")]
 SourceSplit = Annotated[bool, typer.Option("--source-split", help="Use the dataset's own train/test split.")]
 Points = Annotated[int | None, typer.Option(help="Read the curve at N evenly spaced cut-offs (RouteLLM uses 10); default exact.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _fail(exc: TierlinkError) -> None:
-    Console().print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
 
 
 def _prepare(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
@@ -107,7 +103,7 @@ def route(
         write_scores(prepared.pair.prompt_ids, scores, out)
         evaluation = evaluate(prepared, {router: scores}, by_task=False)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     _print(evaluation, as_json)
     if not as_json:
         Console().print(f"[dim]wrote {len(prepared.pair)} scores to {out}[/]")
@@ -132,7 +128,7 @@ def curve(
                     f"{outcomes}: {prepared.pair.weak} vs {prepared.pair.strong}", png,
                     f"quality {evaluation.quality_origin}; cost {evaluation.cost_origin}")
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     _print(evaluation, as_json)
     if not as_json:
         Console().print(f"[dim]curve written to {png}[/]")
@@ -164,7 +160,7 @@ def report(
         evaluation = evaluate(prepared, given, points=points)
         path = write_report(evaluation, curves_for(prepared.pair, given, points), out)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     Console().print(_metrics_table(evaluation))
     Console().print(f"[dim]report: {path}[/]")
 
@@ -196,7 +192,7 @@ def nway(
             evaluation = evaluate_nway(router, test, cache) if router is not None else None
         scores, costs = outcome_matrices(test)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     singles = single_model_points(scores, costs)
     pareto = set(pareto_frontier(np.array([p.cost for p in singles]), np.array([p.quality for p in singles])).tolist())
     frontier = oracle_frontier(scores, costs)
@@ -316,7 +312,7 @@ def conversations(
                     name, partial(factory, name), case, budget, path, device, cloud, scorer,
                     partial(progress.advance, task))))
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     origin = "quality replay; latency, dollars, attachment effect simulated" + (
         "; llm-router's own calls live (embedded Gemma)" if "llm-router" in names else "")
     plot_tradeoffs([(s.policy, s.mean_latency_s, s.mean_dollars, s.mean_quality) for s in summaries],

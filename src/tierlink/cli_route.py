@@ -17,6 +17,7 @@ from tierlink.bench.evaluate import prepare
 from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
+from tierlink.cli_fail import fail
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn import router_names
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
@@ -24,11 +25,6 @@ from tierlink.learn.data import Prompts, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
 
 route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
-
-
-def _fail(exc: TierlinkError) -> None:
-    Console().print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
 
 
 def _training_table(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
@@ -99,7 +95,7 @@ def train(
         with Progress(console=console, transient=True) as progress:
             meta = train_router(frame, weak, strong, router, out, progress=_Bar(progress), seed=seed)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     if meta.cv_apgr:
         table = Table(title="cross-validated APGR on the training table (3 folds)")
         table.add_column("router")
@@ -130,7 +126,7 @@ def score(
             values = score_prompts(model, batch)
         write_scores(batch.prompt_ids, values, out)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     console.print(f"wrote {len(batch)} scores to {out}")
 
 
@@ -180,7 +176,7 @@ def calibrate_command(
         meta = meta.model_copy(update={"threshold": result.threshold, "threshold_target": target})
         (model / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     if as_json:
         typer.echo(json.dumps(result.model_dump() | {"miss": result.miss}))
         return
@@ -214,7 +210,7 @@ def rl_train(
             meta = train_rl(out, steps, seed, conversations, link, data_root, latency_weight, cost_weight,
                             progress=lambda done: progress.update(task, completed=done), validation=validation)
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     kept = f"kept step {meta.best_step} (validation reward {meta.validation_reward:.3f})" if meta.best_step is not None else "kept the last step"
     console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}; {kept}); saved to {out}; "
                   f"serve it with policy `rl` (params: model={out})")
@@ -235,7 +231,7 @@ def collect_drafts_command(
     import asyncio
 
     from tierlink.config.build import build_deployment
-    from tierlink.config.load import default_config, load_config
+    from tierlink.config.load import config_or_default
     from tierlink.learn.draft_collection import collect_drafts
 
     console = Console()
@@ -243,7 +239,7 @@ def collect_drafts_command(
         frame = load_from(prompts, data_root) if not Path(prompts).suffix else _read_prompt_table(Path(prompts))
         if limit is not None:
             frame = frame[frame["prompt_id"].isin(frame["prompt_id"].drop_duplicates().head(limit))]
-        deployment = build_deployment(load_config(config) if config else default_config())
+        deployment = build_deployment(config_or_default(config))
         endpoint = deployment.endpoints[deployment.device]
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"drafting with {endpoint.name}", total=frame["prompt_id"].nunique())
@@ -251,7 +247,7 @@ def collect_drafts_command(
                 endpoint, frame, out, samples, max_tokens,
                 progress=lambda done, total: progress.update(bar, completed=done, total=total)))
     except TierlinkError as exc:
-        _fail(exc)
+        fail(exc)
     for failure in failures:
         console.print(f"[yellow]skipped[/] {failure}")
     graded = f", device accuracy {table['score'].mean():.3f}" if "score" in table.columns and len(table) else ""

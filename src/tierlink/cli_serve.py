@@ -11,7 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from tierlink.config.load import default_config, load_config
+from tierlink.cli_fail import fail
+from tierlink.config.load import config_or_default
 from tierlink.config.schema import TierlinkConfig
 from tierlink.core.errors import ConfigError, TierlinkError
 
@@ -21,13 +22,12 @@ DatabaseOption = Annotated[Path | None, typer.Option("--database", help="Gateway
 
 
 def _fail(exc: TierlinkError) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(code=2)
+    fail(exc, Console(stderr=True, soft_wrap=True))
 
 
 def _settings(config: Path | None, host: str | None = None, port: int | None = None,
               database: Path | None = None) -> TierlinkConfig:
-    loaded = load_config(config) if config else default_config()
+    loaded = config_or_default(config)
     overrides = {k: v for k, v in {"host": host, "port": port, "database": database}.items() if v is not None}
     return loaded.model_copy(update={"serve": loaded.serve.model_copy(update=overrides)}) if overrides else loaded
 

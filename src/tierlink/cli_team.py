@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from tierlink.cli_fail import fail
 from tierlink.core.errors import TierlinkError
 
 if TYPE_CHECKING:
@@ -79,20 +80,19 @@ def run(
     """Run a team on tasks and report accuracy (where gold is known), tokens, bytes, time, dollars."""
     from tierlink.agents.runner import agent_names, load_tasks, run_tasks
     from tierlink.config.build import build_deployment
-    from tierlink.config.load import default_config, load_config
+    from tierlink.config.load import config_or_default
 
     console = Console(stderr=as_json)
     spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
                  judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
     try:
         task_list = load_tasks(tasks or default_tasks(), limit)
-        deployment = build_deployment(load_config(config) if config else default_config())
+        deployment = build_deployment(config_or_default(config))
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"{pattern} on {topology}, {agents} agents", total=len(task_list))
             results = asyncio.run(run_tasks(spec, deployment, task_list, on_task=lambda _: progress.advance(bar)))
     except TierlinkError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from exc
+        fail(exc, console)
     if ledger_csv is not None:
         _write_ledgers(results, ledger_csv)
     if graph is not None and results:
@@ -159,7 +159,7 @@ def serve_mcp(
 ) -> None:
     """Serve the team over stdio as an MCP server with one tool, `team_solve` (question -> answer and costs)."""
     from tierlink.config.build import build_deployment
-    from tierlink.config.load import default_config, load_config
+    from tierlink.config.load import config_or_default
 
     console = Console(stderr=True)  # stdout carries the MCP protocol
     spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
@@ -168,7 +168,6 @@ def serve_mcp(
         from tierlink.agents.mcp_server import serve  # imports mcp: only when serving
 
         # a bad config or team fails here, before the protocol starts (tool errors go to the client)
-        serve(spec, build_deployment(load_config(config) if config else default_config()))
+        serve(spec, build_deployment(config_or_default(config)))
     except TierlinkError as exc:
-        console.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(code=2) from exc
+        fail(exc, console)

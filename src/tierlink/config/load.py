@@ -47,6 +47,11 @@ def default_config() -> TierlinkConfig:
     )
 
 
+def config_or_default(path: Path | None, check_endpoints: bool = False) -> TierlinkConfig:
+    """The file's configuration, or the embedded default when no file is given (the CLI's --config)."""
+    return load_config(path, check_endpoints) if path else default_config()
+
+
 def load_config(path: Path, check_endpoints: bool = False) -> TierlinkConfig:
     """Parse, validate and cross-check a YAML file; every problem is a ConfigError."""
     if not path.exists():
