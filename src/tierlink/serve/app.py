@@ -14,7 +14,8 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
@@ -191,21 +192,43 @@ def _completion(outcome: ChatOutcome) -> dict[str, Any]:
     }
 
 
-async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
-    base = {"id": f"chatcmpl-{outcome.request_id}", "object": "chat.completion.chunk",
-            "created": outcome.created, "model": outcome.model}
+DONE = "data: [DONE]\n\n"
 
-    def event(payload: dict[str, Any]) -> str:
+
+@dataclass(frozen=True)
+class _Chunks:
+    """The SSE events of one streamed answer, shared by the buffered and the live stream."""
+
+    chunk_id: str
+    created: int
+    model: str
+
+    def event(self, payload: dict[str, Any]) -> str:
+        base = {"id": self.chunk_id, "object": "chat.completion.chunk", "created": self.created, "model": self.model}
         return f"data: {json.dumps(base | payload)}\n\n"
 
-    yield event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+    def role(self) -> str:
+        return self.event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
+
+    def content(self, text: str) -> str:
+        return self.event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
+
+    def ending(self, outcome: ChatOutcome, include_usage: bool) -> Iterator[str]:
+        """The finish chunk (with the tierlink field), then the usage chunk if asked for."""
+        yield self.event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
+                          "tierlink": _tierlink(outcome)})
+        if include_usage:
+            yield self.event({"choices": [], "usage": _usage(outcome)})
+
+
+async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
+    chunks = _Chunks(f"chatcmpl-{outcome.request_id}", outcome.created, outcome.model)
+    yield chunks.role()
     if outcome.result.answer:
-        yield event({"choices": [{"index": 0, "delta": {"content": outcome.result.answer}, "finish_reason": None}]})
-    yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
-                 "tierlink": _tierlink(outcome)})
-    if include_usage:
-        yield event({"choices": [], "usage": _usage(outcome)})
-    yield "data: [DONE]\n\n"
+        yield chunks.content(outcome.result.answer)
+    for event in chunks.ending(outcome, include_usage):
+        yield event
+    yield DONE
 
 
 async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: asyncio.Task[ChatOutcome],
@@ -213,23 +236,16 @@ async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: as
     """Forward pieces as they arrive; end with the finish (and usage) chunks, or an error event
     if the answer broke off. The turn is never cancelled here: if the client leaves, it still
     finishes and its spend is recorded."""
-    base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
-
-    def event(payload: dict[str, Any]) -> str:
-        return f"data: {json.dumps(base | payload)}\n\n"
-
-    def content(text: str) -> str:
-        return event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
-
+    chunks = _Chunks(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model)  # the request id is not known yet
     status = 500
     try:
-        yield event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
-        yield content(first)
+        yield chunks.role()
+        yield chunks.content(first)
         while not (turn.done() and pieces.empty()):
             getter = asyncio.ensure_future(pieces.get())
             await asyncio.wait({getter, turn}, return_when=asyncio.FIRST_COMPLETED)
             if getter.done():
-                yield content(getter.result())
+                yield chunks.content(getter.result())
             else:
                 getter.cancel()
         try:
@@ -242,11 +258,9 @@ async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: as
             yield f"data: {json.dumps(ApiError(500, f'internal error ({type(exc).__name__})', 'server_error').body())}\n\n"
         else:
             status = 200
-            yield event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
-                         "tierlink": _tierlink(outcome)})
-            if include_usage:
-                yield event({"choices": [], "usage": _usage(outcome)})
-        yield "data: [DONE]\n\n"
+            for event in chunks.ending(outcome, include_usage):
+                yield event
+        yield DONE
     finally:
         finished(status)
 
