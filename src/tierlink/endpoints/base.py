@@ -7,7 +7,7 @@ profile carries the planning figures, the Completion carries what really happene
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -55,10 +55,13 @@ class Endpoint(ABC):
         return None
 
 
-async def collect(chunks: AsyncIterator[StreamChunk]) -> Completion:
-    """Drain a stream and return its final Completion (raises if the stream ended early)."""
+async def collect(chunks: AsyncIterator[StreamChunk], on_text: Callable[[str], None] | None = None) -> Completion:
+    """Drain a stream and return its final Completion (raises if the stream ended early);
+    `on_text` receives each piece of text as it arrives."""
     final: Completion | None = None
     async for chunk in chunks:
+        if chunk.text and on_text is not None:
+            on_text(chunk.text)
         if chunk.completion is not None:
             final = chunk.completion
     if final is None:

@@ -13,6 +13,7 @@ import random
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -63,43 +64,39 @@ class OpenAICompatEndpoint(Endpoint):
         self.first_chunk_timeout_s = min(first_chunk_timeout_s or timeout_s, timeout_s)
         self.base_url = base_url
         self.api_key_env = api_key_env
-        # one client per event loop: its connection pool belongs to the loop that opened it, and
-        # a CLI or a benchmark may run several loops over one endpoint
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = weakref.WeakKeyDictionary()
-        self._posters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
+        # one pair of clients per event loop: a connection pool belongs to the loop that opened
+        # it, and a CLI or a benchmark may run several loops over one endpoint
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Clients] = weakref.WeakKeyDictionary()
+
+    def _clients_here(self) -> _Clients:
+        loop = asyncio.get_running_loop()
+        clients = self._loops.get(loop)
+        if clients is None:
+            key = os.environ.get(self.api_key_env) or "no-key"
+            clients = _Clients(
+                sdk=openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=self.timeout_s, max_retries=0),
+                http=httpx.AsyncClient(base_url=self.base_url.rstrip("/") + "/", timeout=self.timeout_s,
+                                       headers={"Authorization": f"Bearer {key}"},
+                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)))
+            self._loops[loop] = clients
+        return clients
 
     @property
     def _client(self) -> openai.AsyncOpenAI:
-        loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            client = openai.AsyncOpenAI(base_url=self.base_url, api_key=os.environ.get(self.api_key_env) or "no-key",
-                                        timeout=self.timeout_s, max_retries=0)
-            self._clients[loop] = client
-        return client
+        """The SDK client, for streams."""
+        return self._clients_here().sdk
 
     @property
     def _poster(self) -> httpx.AsyncClient:
         """A plain pooled HTTP client for non-streaming calls: the SDK's request building and
         response models cost about 1 ms per call, which a gateway pays on every request."""
-        loop = asyncio.get_running_loop()
-        poster = self._posters.get(loop)
-        if poster is None:
-            key = os.environ.get(self.api_key_env) or "no-key"
-            poster = httpx.AsyncClient(base_url=self.base_url.rstrip("/") + "/", timeout=self.timeout_s,
-                                       headers={"Authorization": f"Bearer {key}"},
-                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
-            self._posters[loop] = poster
-        return poster
+        return self._clients_here().http
 
     async def aclose(self) -> None:
-        loop = asyncio.get_running_loop()
-        client = self._clients.pop(loop, None)
-        if client is not None:
-            await client.close()
-        poster = self._posters.pop(loop, None)
-        if poster is not None:
-            await poster.aclose()
+        clients = self._loops.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            await clients.sdk.close()
+            await clients.http.aclose()
 
     async def _post(self, body: dict[str, Any]) -> Any:
         """POST chat/completions; the JSON answer, or the same typed errors as the SDK path."""
@@ -285,6 +282,14 @@ class OpenAICompatEndpoint(Endpoint):
         if hinted is not None:
             return hinted if hinted <= self.max_retry_wait_s else None
         return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
+
+
+@dataclass(frozen=True)
+class _Clients:
+    """The two clients of one event loop, sharing the endpoint's URL, key and timeout."""
+
+    sdk: openai.AsyncOpenAI
+    http: httpx.AsyncClient
 
 
 def _namespace(value: Any) -> Any:

@@ -353,19 +353,10 @@ class Session:
         if not self.budget.fits(worst):
             return _Miss(f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
                          f"~{worst.latency.total_s:.1f}s; left {_left(self.budget)})", over_budget=True)
-        pieces: list[str] = []
+        pieces: list[str] = []  # what went to the sink
         try:
-            if sink is not None:
-                completion = None
-                async for chunk in endpoint.stream(outgoing):
-                    if chunk.text:
-                        sink(chunk.text)
-                        pieces.append(chunk.text)
-                    completion = chunk.completion or completion
-                if completion is None:
-                    raise TierlinkError("stream ended without a final completion")
-            elif self.stream_upstream:
-                completion = await collect(endpoint.stream(outgoing))
+            if sink is not None or self.stream_upstream:
+                completion = await collect(endpoint.stream(outgoing), None if sink is None else _tee(sink, pieces))
             else:
                 completion = await endpoint.complete(outgoing)
         except TierlinkError as exc:
@@ -474,6 +465,14 @@ class Session:
 def _link_of(endpoint: Endpoint) -> Link | None:
     """The link an endpoint is reached over; None for in-process ones (the device)."""
     return endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
+
+
+def _tee(sink: TextSink, kept: list[str]) -> TextSink:
+    """A sink that also keeps what it passed on."""
+    def forward(text: str) -> None:
+        sink(text)
+        kept.append(text)
+    return forward
 
 
 def _modality_ok(attachment: Attachment, endpoint: Endpoint) -> bool:
