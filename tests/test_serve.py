@@ -16,7 +16,7 @@ import httpx
 import openai
 import pytest
 
-from tests.servers.gateway import gateway, three_tiers, upstream, write_config
+from tests.servers.gateway import gateway, three_tiers, upstream
 from tests.servers.process import free_port, running
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.serve.store import Store
@@ -88,10 +88,8 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_keys_budgets_and_rate_limits(tmp_path: Path, upstream_port: int) -> None:
-    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "ok", "gpt-4o", "cloud"),
-                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
-                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"),
-                          fallback=["cloud"], session_dollars=1.0)  # a cloud-only deployment: no cheaper tier
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port, cloud=upstream(upstream_port, "ok", "gpt-4o", "cloud"),
+                         fallback=["cloud"], session_dollars=1.0)  # a cloud-only deployment: no cheaper tier
     db = tmp_path / "gateway.sqlite3"
     created = _cli("keys", "create", "--name", "app", "--dollars", "0.0005", "--database", str(db))
     assert created.returncode == 0, created.stderr
@@ -158,8 +156,7 @@ def test_a_failing_cloud_falls_back_and_its_breaker_opens(tmp_path: Path, upstre
 def test_a_down_cloud_recovers_when_its_breaker_probes_again(tmp_path: Path, upstream_port: int) -> None:
     dead = free_port()
     cloud = upstream(dead, "ok", "gpt-4o", "cloud")
-    config = write_config(tmp_path / "gw.yaml", cloud, upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
-                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"))
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port, cloud=cloud)
     port = free_port()
     with gateway(config, port):
         api = client(port)
@@ -232,9 +229,7 @@ def test_a_restart_keeps_the_session_budget(tmp_path: Path, upstream_port: int) 
 
 def test_shutdown_drains_requests_in_flight(tmp_path: Path, upstream_port: int) -> None:
     port = free_port()
-    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "slow1500", "gpt-4o", "cloud"),
-                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
-                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"))
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port, cloud=upstream(upstream_port, "slow1500", "gpt-4o", "cloud"))
     with gateway(config, port) as process:
         result: dict[str, object] = {}
 
@@ -347,9 +342,8 @@ def test_live_streams_forward_pieces_and_fall_back_only_before_the_first(tmp_pat
 
 
 def test_concurrent_requests_of_one_key_never_overspend_it(tmp_path: Path, upstream_port: int) -> None:
-    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "slow200", "gpt-4o", "cloud"),
-                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
-                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"), fallback=["cloud"])
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port, cloud=upstream(upstream_port, "slow200", "gpt-4o", "cloud"),
+                         fallback=["cloud"])
     db = tmp_path / "gateway.sqlite3"
     with Store(db) as store:
         secret, _ = store.create_key("shared", dollars_limit=0.0005)
@@ -376,9 +370,8 @@ def test_concurrent_requests_of_one_key_never_overspend_it(tmp_path: Path, upstr
 
 def test_a_rate_limited_cloud_is_retried_after_its_retry_after(tmp_path: Path, upstream_port: int) -> None:
     httpx.post(f"http://127.0.0.1:{upstream_port}/reset")
-    config = write_config(tmp_path / "gw.yaml", upstream(upstream_port, "ratelimit", "gpt-4o", "cloud", max_retries=3),
-                          upstream(upstream_port, "ok", "edge-l4/llama3.1-8b", "edge"),
-                          upstream(upstream_port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"), breaker={"failures_to_open": 5})
+    config = three_tiers(tmp_path / "gw.yaml", upstream_port, cloud=upstream(upstream_port, "ratelimit", "gpt-4o", "cloud", max_retries=3),
+                         breaker={"failures_to_open": 5})
     port = free_port()
     with gateway(config, port):
         answer = tierlink_of(client(port).chat.completions.create(model="tierlink-auto", messages=HI))

@@ -33,10 +33,10 @@ def write_config(path: Path, cloud: dict, edge: dict, device: dict, policy: str 
     return path
 
 
-def three_tiers(path: Path, port: int, cloud_fault: str = "ok", **serve: object) -> Path:
-    """device and edge healthy on the fault server; the cloud on route `cloud_fault`."""
-    return write_config(path, upstream(port, cloud_fault, "gpt-4o", "cloud", timeout_s=3.0, first_chunk_timeout_s=1.0),
-                        upstream(port, "ok", "edge-l4/llama3.1-8b", "edge"),
+def three_tiers(path: Path, port: int, cloud_fault: str = "ok", cloud: dict | None = None, **serve: object) -> Path:
+    """device and edge healthy on the fault server; the cloud on route `cloud_fault` (or `cloud`, a whole spec)."""
+    cloud = cloud or upstream(port, cloud_fault, "gpt-4o", "cloud", timeout_s=3.0, first_chunk_timeout_s=1.0)
+    return write_config(path, cloud, upstream(port, "ok", "edge-l4/llama3.1-8b", "edge"),
                         upstream(port, "ok", "laptop-cpu/gemma3-270m-q4", "robot"), **serve)
 
 

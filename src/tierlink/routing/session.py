@@ -203,8 +203,7 @@ class Session:
         failures: list[_Miss] = [result]
         last = action
         for name in self._fallbacks_after(action.endpoint, state):
-            who = "the device" if name == self.device else name
-            last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {who} answers")
+            last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {self._who(name)} answers")
             rescue = await self._call(name, request, last, sink)
             if isinstance(rescue, _Call):
                 return self._finish(turn, request, last, rescue, spent + rescue.usage, fallback=True)
@@ -248,6 +247,9 @@ class Session:
         return total
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _who(self, name: str) -> str:
+        return "the device" if name == self.device else name
 
     def _fallbacks_after(self, failed: str, state: TurnState) -> list[str]:
         """Endpoints to try after `failed`: those after it in the fallback chain (all of the
@@ -312,8 +314,7 @@ class Session:
             return Action(endpoint=self.device, reason=f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone; the device answers (policy wanted {action.endpoint})")
         if not view.reachable:
             instead = next(iter(self._fallbacks_after(action.endpoint, state)), self.device)
-            who = "the device" if instead == self.device else instead
-            return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down or circuit open); {who} answers")
+            return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down or circuit open); {self._who(instead)} answers")
         return action
 
     def _outgoing(self, name: str, request: Request, action: Action) -> tuple[Request, tuple[int, ...], HistoryPlan]:

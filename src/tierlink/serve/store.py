@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS spend (
     cached_tokens INTEGER NOT NULL, dollars REAL NOT NULL, seconds REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_session ON spend(session_id);
 """
+KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars"  # _key's order
 
 
 class SessionRecord(BaseModel):
@@ -113,8 +114,7 @@ class Store:
     def keys(self) -> list[tuple[KeyRecord, float]]:
         """Every key with its spend so far."""
         with self._lock:
-            rows = self._db.execute("SELECT key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, "
-                                    "spent_dollars FROM keys ORDER BY created").fetchall()
+            rows = self._db.execute(f"SELECT {KEY_COLUMNS} FROM keys ORDER BY created").fetchall()
         return [(_key(row), float(row[7])) for row in rows]
 
     def revoke(self, name_or_id: str) -> KeyRecord:
@@ -127,8 +127,8 @@ class Store:
     def key_for(self, secret: str) -> tuple[KeyRecord, float] | None:
         """The active key with this secret and its spend, or None."""
         with self._lock:
-            row = self._db.execute("SELECT key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, "
-                                   "spent_dollars FROM keys WHERE hash = ? AND revoked = 0", (hash_secret(secret),)).fetchone()
+            row = self._db.execute(f"SELECT {KEY_COLUMNS} FROM keys WHERE hash = ? AND revoked = 0",
+                                   (hash_secret(secret),)).fetchone()
         return (_key(row), float(row[7])) if row else None
 
     def key_spent(self, key_id: str) -> float:
