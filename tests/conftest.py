@@ -11,8 +11,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
-from tierlink.endpoints.embedded_model import embedded_model_path  # noqa: E402
 from tierlink.endpoints.llamacpp import LlamaCppEndpoint  # noqa: E402
+from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, model_catalogue  # noqa: E402
+from tierlink.endpoints.model_files import gguf_path as catalogue_gguf  # noqa: E402
 from tierlink.endpoints.profile import EndpointProfile  # noqa: E402
 from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
 
@@ -23,7 +24,7 @@ SERVERS = Path(__file__).parent / "servers"
 
 @pytest.fixture(scope="session")
 def gguf_path() -> Path:
-    return embedded_model_path()
+    return catalogue_gguf(model_catalogue()[DEFAULT_MODEL])
 
 
 @pytest.fixture(scope="session")

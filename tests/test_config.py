@@ -78,7 +78,7 @@ def test_negative_bandwidth(tmp_path: Path) -> None:
 def test_missing_model_file(tmp_path: Path) -> None:
     err = _error(tmp_path, GOOD.replace("node: phone,", "node: phone, model_path: /nope/model.gguf,"))
     assert err.field == "endpoints.gemma.model_path"
-    assert "/nope/model.gguf" in err.problem and "embedded" in err.fix
+    assert "/nope/model.gguf" in err.problem and "catalogue" in err.fix
 
 
 def test_unreachable_base_url_when_checked(tmp_path: Path) -> None:

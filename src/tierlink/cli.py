@@ -3,33 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from tierlink.cli_bench import bench_app
+from tierlink.cli_demo import demo
 from tierlink.cli_fail import fail
+from tierlink.cli_models import models_app
 from tierlink.cli_route import route_app
 from tierlink.cli_serve import keys_app, serve_command
 from tierlink.cli_team import team_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
-from tierlink.config.load import config_or_default, outcome_path
-from tierlink.config.schema import ReplayConfig, TierlinkConfig
-from tierlink.core.budget import Budget
+from tierlink.config.load import config_or_default
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
-from tierlink.demo import BASELINES, DemoRun, DemoTurn, demo_policy, pick_questions, run_session
-from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
-from tierlink.routing.policy import Policy, make_policy
 
 app = typer.Typer(
     add_completion=False,
@@ -41,6 +36,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(route_app, name="route")
 app.add_typer(team_app, name="team")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
+app.command("demo")(demo)
 app.command("serve")(serve_command)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
@@ -70,7 +67,7 @@ def endpoints(
     for column in ("endpoint", "node/tier/zone", "profile", "ctx", "$/Mtok in/out", "tok/s", "TTFT s", "W"):
         table.add_column(column)
     for name, spec in cfg.endpoints.items():
-        p = resolve_profile(name, spec.profile)
+        p = resolve_profile(name, spec)
         table.add_row(
             f"{name}\n[dim]{spec.kind}[/]", f"{spec.node}/{p.tier}/{p.privacy_zone}", p.name,
             str(p.context_window), f"{p.price_in_per_mtok:g}/{p.price_out_per_mtok:g}",
@@ -176,105 +173,6 @@ def _usage_table(usage: Usage) -> Table:
         f"{lat.prefill_s:.3f}", f"{lat.decode_s:.3f}", f"{usage.dollars:.6f}", f"{usage.joules:.2f}",
     )
     return table
-
-
-@app.command()
-def demo(
-    turns: Annotated[int, typer.Option(min=1, max=200, help="Number of benchmark questions.")] = 6,
-    seed: Annotated[int, typer.Option(help="Which questions (deterministic).")] = 0,
-    config: ConfigOption = None,
-    policy: Annotated[str | None, typer.Option(help="Routing policy; default: the configured one (cascade).")] = None,
-    compare: Annotated[bool, typer.Option(help="Also run always-device and always-cloud for the summary.")] = True,
-    as_json: Annotated[bool, typer.Option("--json", help="Print turns and the summary as JSON lines.")] = False,
-) -> None:
-    """A live multi-turn session: a policy routes real benchmark questions between tiers."""
-    console = Console(stderr=as_json)
-    try:
-        cfg = config_or_default(config)
-        deployment = build_deployment(cfg)
-        if not any(n != deployment.device for n in deployment.endpoints):
-            raise TierlinkError("the configuration has no endpoint besides the device to route to")
-        questions = pick_questions(_question_table(cfg), turns, seed)
-        main_name, main_policy = demo_policy(deployment, policy)
-        runs = [(main_name, main_policy)]
-        if compare:
-            runs += [(name, make_policy(name)) for name in BASELINES if name != main_name]
-        with Progress(console=console, transient=True) as progress:
-            results = asyncio.run(_demo(deployment, questions, runs, progress))
-    except TierlinkError as exc:
-        fail(exc, console)
-    if as_json:
-        for turn in results[0].turns:
-            typer.echo(turn.model_dump_json())
-        typer.echo(json.dumps({"summary": [_summary_record(run) for run in results]}))
-        return
-    console.print(_decision_table(results[0], deployment.config.budget))
-    console.print(_summary_table(results))
-    console.print(f"[dim]{ORIGIN_LEGEND}[/]")
-
-
-async def _demo(deployment: Deployment, questions: list[Outcome], runs: list[tuple[str, Policy]],
-                progress: Progress) -> list[DemoRun]:
-    try:
-        results = []
-        for name, policy in runs:
-            task = progress.add_task(f"{name}", total=len(questions))
-            results.append(await run_session(deployment, questions, name, policy, _advancer(progress, task)))
-        return results
-    finally:
-        await deployment.aclose()
-
-
-def _advancer(progress: Progress, task: TaskID) -> Callable[[DemoTurn], None]:
-    def advance(_turn: DemoTurn) -> None:
-        progress.advance(task)
-
-    return advance
-
-
-def _decision_table(run: DemoRun, budget: Budget) -> Table:
-    table = Table(title=f"tierlink demo: policy {run.policy}, budget {budget.latency_s:g} s / ${budget.dollars:g} "
-                  "for the session", show_lines=False)
-    for column, justify in (("#", "right"), ("task", "left"), ("gold", "center"), ("decision", "left"),
-                            ("reason", "left"), ("ans", "center"), ("ok", "center"), ("latency", "right"),
-                            ("$", "right"), ("left", "right")):
-        table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
-    for t in run.turns:
-        left = t.budget_left
-        table.add_row(
-            str(t.turn), t.task[:18], t.gold, ("[red]refused[/]" if t.refused else (t.endpoint or "-")) + (" (fallback)" if t.fallback else ""),
-            t.reason[:60], t.choice or "?", "[green]✓[/]" if t.correct else "[red]✗[/]",
-            f"{t.usage.latency.total_s:.2f}s", f"{t.usage.dollars:.6f}",
-            f"{left.latency_s:.1f}s ${left.dollars:.5f}" if left.latency_s is not None and left.dollars is not None else "-",
-        )
-    return table
-
-
-def _summary_record(run: DemoRun) -> dict[str, object]:
-    total = run.total
-    return {"policy": run.policy, "correct": run.correct, "turns": len(run.turns),
-            "latency_s": total.latency.total_s, "dollars": total.dollars, "origin": total.origin_label,
-            "refused": sum(t.refused for t in run.turns), "device_share": run.share(run.device)}
-
-
-def _summary_table(runs: list[DemoRun]) -> Table:
-    table = Table(title="summary (same questions)")
-    for column in ("policy", "correct", "latency s", "dollars", "bytes up/down", "refused", "origin"):
-        table.add_column(column, justify="right")
-    for run in runs:
-        total = run.total
-        table.add_row(run.policy, f"{run.correct}/{len(run.turns)}", f"{total.latency.total_s:.2f}",
-                      f"{total.dollars:.6f}", f"{total.bytes_up}/{total.bytes_down}",
-                      str(sum(t.refused for t in run.turns)), total.origin_label)
-    return table
-
-
-def _question_table(cfg: TierlinkConfig) -> OutcomeTable:
-    """Questions come from the first replay endpoint's table, else the shipped slice."""
-    for name, spec in cfg.endpoints.items():
-        if isinstance(spec, ReplayConfig):
-            return OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
-    return OutcomeTable.from_path(outcome_path("builtin:routerarena_mcq", "demo"))
 
 
 if __name__ == "__main__":

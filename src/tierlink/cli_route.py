@@ -18,6 +18,7 @@ from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
 from tierlink.cli_fail import fail
+from tierlink.cli_models import ModelOption, config_for
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn import router_names
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
@@ -224,6 +225,7 @@ def collect_drafts_command(
     max_tokens: Annotated[int, typer.Option(min=1, help="Draft length cap (use the session's cap).")] = 16,
     limit: Annotated[int | None, typer.Option(min=1, help="Draft at most this many prompts.")] = None,
     config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded Gemma device).")] = None,
+    model: ModelOption = None,
     data_root: DataRoot = None,
 ) -> None:
     """Run the device model on prompts and record its drafts with log-prob, entropy and
@@ -231,7 +233,6 @@ def collect_drafts_command(
     import asyncio
 
     from tierlink.config.build import build_deployment
-    from tierlink.config.load import config_or_default
     from tierlink.learn.draft_collection import collect_drafts
 
     console = Console()
@@ -239,7 +240,7 @@ def collect_drafts_command(
         frame = load_from(prompts, data_root) if not Path(prompts).suffix else _read_prompt_table(Path(prompts))
         if limit is not None:
             frame = frame[frame["prompt_id"].isin(frame["prompt_id"].drop_duplicates().head(limit))]
-        deployment = build_deployment(config_or_default(config))
+        deployment = build_deployment(config_for(config, model))
         endpoint = deployment.endpoints[deployment.device]
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"drafting with {endpoint.name}", total=frame["prompt_id"].nunique())

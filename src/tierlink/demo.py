@@ -1,6 +1,6 @@
 """The demo: a live multi-turn session on real benchmark questions, a policy deciding each turn.
 
-The device is the embedded Gemma (live); the cloud is a replay of a recorded real model (or a
+The device is an embedded catalogue model (live); the cloud is a replay of a recorded real model (or a
 configured OpenAI-compatible endpoint). The configured policy (cascade by default) decides each
 turn under the configured budget; the same questions then run under always-device and
 always-cloud for comparison.
@@ -23,7 +23,7 @@ from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.session import Session
 
-DEVICE_MAX_TOKENS = 24
+DEVICE_MAX_TOKENS = 16  # the cap the drafts the cascade is calibrated on were recorded with
 BASELINES = ("always-device", "always-cloud")
 
 
@@ -56,6 +56,15 @@ class DemoRun(BaseModel):
     @property
     def correct(self) -> int:
         return sum(t.correct for t in self.turns)
+
+    @property
+    def device_turns(self) -> int:
+        """Turns the device answered itself (for a cascade: its accepted drafts)."""
+        return sum(t.endpoint == self.device for t in self.turns)
+
+    @property
+    def device_correct(self) -> int:
+        return sum(t.correct for t in self.turns if t.endpoint == self.device)
 
     def share(self, endpoint: str) -> float:
         return sum(t.endpoint == endpoint for t in self.turns) / max(1, len(self.turns))

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tierlink.config.load import check_config, device_endpoint, find_link, outcome_path
+from tierlink.config.load import (
+    check_config,
+    configured_profile,
+    device_endpoint,
+    find_link,
+    outcome_path,
+)
 from tierlink.config.schema import (
     EndpointConfig,
     LinkConfig,
@@ -90,12 +96,13 @@ def build_link(name: str, spec: LinkConfig) -> Link:
 
 
 def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
-    profile = resolve_profile(name, spec.profile)
+    profile = resolve_profile(name, spec)
     if isinstance(spec, LlamaCppConfig):
         return LlamaCppEndpoint(
             name=name,
             profile=profile,
             node=spec.node,
+            model=spec.model,
             model_path=spec.model_path,
             prompt_format=spec.prompt_format,
             chat_format=spec.chat_format,
@@ -127,10 +134,12 @@ def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
     return ReplayEndpoint(name=name, table=table, model=spec.model, profile=profile, node=spec.node)
 
 
-def resolve_profile(name: str, spec: str | EndpointProfile) -> EndpointProfile:
-    if isinstance(spec, EndpointProfile):
-        return spec
-    return endpoint_profiles().require(spec, f"endpoints.{name}.profile")
+def resolve_profile(name: str, spec: EndpointConfig) -> EndpointProfile:
+    """The endpoint's planning profile: inline, by registry name, or its catalogue model's."""
+    profile = configured_profile(spec)
+    if isinstance(profile, EndpointProfile):
+        return profile
+    return endpoint_profiles().require(profile, f"endpoints.{name}.profile")
 
 
 def _oriented(link: Link, device_node: str) -> Link:

@@ -10,31 +10,36 @@ from pydantic import ValidationError
 
 from tierlink.config.errors import config_error_from
 from tierlink.config.schema import (
+    EndpointConfig,
     LinkConfig,
     LlamaCppConfig,
     NodeConfig,
     OpenAIConfig,
+    PolicyConfig,
     ReplayConfig,
     TierlinkConfig,
 )
 from tierlink.core.errors import ConfigError
 from tierlink.data import ROUTERARENA_MCQ, shipped
+from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, model_catalogue
+from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
 
 BUILTIN_PREFIX = "builtin:"
-DEFAULT_DEVICE_PROFILE = "laptop-cpu/gemma3-270m-q4"
 DEFAULT_CLOUD_PROFILE = "gemini-2.0-flash"
 DEFAULT_CLOUD_MODEL = "gemini-2.0-flash-001"
 
 
-def default_config() -> TierlinkConfig:
-    """Embedded Gemma on the device, a replayed real cloud model over 5G. No file, no key."""
+def default_config(device_model: str = DEFAULT_MODEL) -> TierlinkConfig:
+    """An embedded model on the device (Gemma 3 270M unless named), a replayed real cloud model
+    over 5G. No file, no key. The device endpoint is named by the model's short name ('gemma')."""
+    model = model_catalogue().require(device_model, "--model")
     return TierlinkConfig(
         nodes={"device": NodeConfig(tier="device"), "cloud": NodeConfig(tier="cloud")},
         links={"device-cloud": LinkConfig(a="device", b="cloud", profile="5g")},
         endpoints={
-            "gemma": LlamaCppConfig(kind="llamacpp", node="device", profile=DEFAULT_DEVICE_PROFILE),
+            model.short: LlamaCppConfig(kind="llamacpp", node="device", model=model.name),
             "cloud": ReplayConfig(
                 kind="replay",
                 node="cloud",
@@ -43,13 +48,15 @@ def default_config() -> TierlinkConfig:
                 profile=DEFAULT_CLOUD_PROFILE,
             ),
         },
-        device="gemma",
+        device=model.short,
+        policy=PolicyConfig(name="cascade", params=dict(model.cascade)),
     )
 
 
-def config_or_default(path: Path | None, check_endpoints: bool = False) -> TierlinkConfig:
+def config_or_default(path: Path | None, check_endpoints: bool = False,
+                      device_model: str = DEFAULT_MODEL) -> TierlinkConfig:
     """The file's configuration, or the embedded default when no file is given (the CLI's --config)."""
-    return load_config(path, check_endpoints) if path else default_config()
+    return load_config(path, check_endpoints) if path else default_config(device_model)
 
 
 def load_config(path: Path, check_endpoints: bool = False) -> TierlinkConfig:
@@ -82,15 +89,11 @@ def check_config(config: TierlinkConfig) -> None:
         links.require(link.profile, f"links.{name}.profile")
     for name, endpoint in config.endpoints.items():
         _known_node(config, endpoint.node, f"endpoints.{name}.node")
-        if isinstance(endpoint.profile, str):
-            endpoints.require(endpoint.profile, f"endpoints.{name}.profile")
-        if isinstance(endpoint, LlamaCppConfig) and endpoint.model_path is not None:
-            if not endpoint.model_path.is_file():
-                raise ConfigError(
-                    f"endpoints.{name}.model_path",
-                    f"model file {endpoint.model_path} does not exist",
-                    "give the path of a .gguf file, or remove the field to use the embedded Gemma 3 270M",
-                )
+        if isinstance(endpoint, LlamaCppConfig):
+            _check_llamacpp(name, endpoint)
+        profile = configured_profile(endpoint)
+        if isinstance(profile, str):
+            endpoints.require(profile, f"endpoints.{name}.profile")
         if isinstance(endpoint, ReplayConfig):
             outcome_path(endpoint.outcomes, f"endpoints.{name}.outcomes")
     from tierlink.routing.policy import registry  # routing depends on config, not the reverse
@@ -165,6 +168,27 @@ def check_reachable(config: TierlinkConfig, timeout_s: float = 3.0) -> None:
                 f"{endpoint.base_url} is unreachable ({type(exc).__name__}: {exc})",
                 "start the server, or correct the URL (it usually ends in /v1)",
             ) from exc
+
+
+def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:
+    """A named model is in the catalogue; a model file exists; a file has a profile to plan with."""
+    if endpoint.model_path is None:
+        model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model")
+        return
+    if not endpoint.model_path.is_file():
+        raise ConfigError(f"endpoints.{name}.model_path", f"model file {endpoint.model_path} does not exist",
+                          "give the path of a .gguf file, or use `model:` with a catalogue name (`tierlink models`)")
+    if endpoint.profile is None:
+        raise ConfigError(f"endpoints.{name}.profile", "a model file has no catalogue profile to plan with",
+                          "name a profile (`tierlink profiles`) or give one inline")
+
+
+def configured_profile(endpoint: EndpointConfig) -> str | EndpointProfile:
+    """The endpoint's profile as configured, or, for an embedded model, its catalogue entry's."""
+    if endpoint.profile is not None:
+        return endpoint.profile
+    assert isinstance(endpoint, LlamaCppConfig)  # only embedded models may leave it out
+    return model_catalogue().require(endpoint.model or DEFAULT_MODEL, "model").profile
 
 
 def _known_node(config: TierlinkConfig, node: str, field: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile, Tier
@@ -47,12 +47,22 @@ class _EndpointBase(_Strict):
 
 class LlamaCppConfig(_EndpointBase):
     kind: Literal["llamacpp"]
-    model_path: Path | None = Field(None, description="GGUF file; None = embedded Gemma 3 270M.")
-    prompt_format: Literal["completion", "chat"] = "completion"
+    profile: str | EndpointProfile | None = Field(  # type: ignore[assignment]
+        None, description="A registry name or an inline profile; default: the catalogue model's own profile.")
+    model: str | None = Field(None, description="Catalogue model (`tierlink models`); default: gemma-3-270m.")
+    model_path: Path | None = Field(None, description="A GGUF file of your own, instead of `model`.")
+    prompt_format: Literal["completion", "chat"] | None = Field(
+        None, description="'chat' applies the GGUF's chat template; default: the catalogue model's (completion for a file).")
     chat_format: str | None = Field(None, description="llama.cpp chat format for 'chat'.")
     n_ctx: int = Field(2048, gt=0)
-    n_threads: int | None = Field(None, gt=0)
+    n_threads: int | None = Field(None, gt=0, description="llama.cpp threads; default: one per two cores.")
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _one_model_source(self) -> LlamaCppConfig:
+        if self.model is not None and self.model_path is not None:
+            raise ValueError("give either `model` (a catalogue name) or `model_path` (a GGUF file), not both")
+        return self
 
 
 class OpenAIConfig(_EndpointBase):

@@ -18,18 +18,17 @@ import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from tierlink.core.errors import EndpointError, ModelNotFound
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
-from tierlink.endpoints.embedded_model import EMBEDDED_MODEL_ID, embedded_model_path
 from tierlink.endpoints.logprob_recorder import LogprobRecorder
+from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, PromptFormat, model_catalogue
+from tierlink.endpoints.model_files import gguf_path
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.prompt_format import QA_STOPS, qa_transcript
-
-PromptFormat = Literal["completion", "chat"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +37,16 @@ class _Perf:
     prompt_tokens_evaluated: int
 
 
+def default_threads() -> int:
+    """llama.cpp threads when none are configured: one per two cores (benchmarks/README.md,
+    threads_under_load.py: at 2 threads on 2 shared cores decode collapsed under any other load)."""
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 class LlamaCppEndpoint(Endpoint):
-    """A local GGUF model. Base models use a Question/Answer transcript; chat models a template."""
+    """A local GGUF model. Base models use a Question/Answer transcript; chat models a template.
+
+    `model` names a catalogue entry (`tierlink models`); `model_path` a GGUF file of your own."""
 
     def __init__(
         self,
@@ -47,21 +54,24 @@ class LlamaCppEndpoint(Endpoint):
         profile: EndpointProfile,
         node: str,
         model_path: Path | None = None,
-        prompt_format: PromptFormat = "completion",
+        prompt_format: PromptFormat | None = None,
         chat_format: str | None = None,
         n_ctx: int = 2048,
         n_threads: int | None = None,
         seed: int = 0,
+        model: str | None = None,
     ) -> None:
         self.name = name
         self.profile = profile
         self.node = node
         self.model_path = model_path
-        self.model_id = model_path.stem if model_path else EMBEDDED_MODEL_ID
-        self.prompt_format = prompt_format
+        self.catalogue_model = None if model_path else model_catalogue().require(model or DEFAULT_MODEL, "model")
+        self.model_id = model_path.stem if model_path else self.catalogue_model.name  # type: ignore[union-attr]
+        default_format = self.catalogue_model.prompt_format if self.catalogue_model else "completion"
+        self.prompt_format: PromptFormat = prompt_format or default_format
         self.chat_format = chat_format
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or default_threads()
         self.seed = seed
         self._llm: Any = None
         # one asyncio lock per event loop (an asyncio.Lock binds to the loop that first waits on
@@ -76,7 +86,7 @@ class LlamaCppEndpoint(Endpoint):
             if self._llm is None:
                 import llama_cpp  # heavy import, deferred until a model is needed
 
-                path = self.model_path or embedded_model_path()
+                path = self.model_path or gguf_path(self.catalogue_model)  # type: ignore[arg-type]
                 if not path.is_file():
                     raise ModelNotFound(f"GGUF file {path} does not exist")
                 try:

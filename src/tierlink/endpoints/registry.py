@@ -40,17 +40,20 @@ class Registry(Mapping[str, P]):
         return len(self._profiles)
 
     def require(self, name: str, field: str) -> P:
-        """The profile called `name`, or a ConfigError naming `field` and the known names."""
+        """The entry called `name`, or a ConfigError naming `field` and the known names."""
         if name not in self._profiles:
-            known = ", ".join(sorted(self._profiles))
-            raise ConfigError(field, f"unknown {self.kind} profile '{name}'", f"use one of: {known}")
+            raise ConfigError(field, f"unknown {self.kind} '{name}'", self.fix())
         return self._profiles[name]
+
+    def fix(self) -> str:
+        """How to correct an unknown name: the known ones."""
+        return f"use one of: {', '.join(sorted(self._profiles))}"
 
 
 def load_registry(kind: str, path: Path, model: type[P]) -> Registry[P]:
     """Load `profiles:` entries of `model` from a YAML file."""
     entries = yaml.safe_load(path.read_text(encoding="utf-8"))["profiles"]
-    return Registry(kind, {entry["name"]: model(**entry) for entry in entries})
+    return Registry(f"{kind} profile", {entry["name"]: model(**entry) for entry in entries})
 
 
 def endpoint_profiles() -> Registry[EndpointProfile]:

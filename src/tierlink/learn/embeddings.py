@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from tierlink.endpoints.embedded_model import cache_dir
+from tierlink.endpoints.model_files import cache_dir
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384

@@ -1,6 +1,7 @@
 """Cascade: the device drafts; the draft is accepted or the turn escalates to the cloud.
 
-Evidence (any subset): mean token log-probability and mean entropy (llama.cpp), agreement of
+Evidence (any subset): mean token log-probability and mean entropy (llama.cpp), the chosen
+option letter's share of the probability on all letters (multiple choice), agreement of
 k sampled drafts, a self-check verdict, and the draft's length (a long, rambling draft signals a
 hard question; the one signal recorded outcomes also carry). Each enabled signal must pass.
 """
@@ -9,7 +10,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from tierlink.routing.draft_signals import agreement, mean_entropy, mean_logprob, self_check_yes
+from tierlink.routing.draft_signals import (
+    agreement,
+    choice_share,
+    mean_entropy,
+    mean_logprob,
+    self_check_yes,
+)
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
 from tierlink.routing.state import Action, TurnState
@@ -24,6 +31,7 @@ class CascadePolicy(Policy):
         self,
         min_logprob: float | None = -1.0,
         max_entropy: float | None = None,
+        min_choice_share: float | None = None,
         samples: int = 0,
         min_agreement: float = 0.5,
         self_check: bool = False,
@@ -33,6 +41,7 @@ class CascadePolicy(Policy):
     ) -> None:
         self.min_logprob = min_logprob
         self.max_entropy = max_entropy
+        self.min_choice_share = min_choice_share
         self.samples = samples
         self.min_agreement = min_agreement
         self.self_check = self_check
@@ -52,6 +61,7 @@ class CascadePolicy(Policy):
         checks = (
             ("logprob", mean_logprob(state.draft), self.min_logprob, True),
             ("entropy", mean_entropy(state.draft), self.max_entropy, False),
+            ("choice share", choice_share(state.draft), self.min_choice_share, True),
             ("agreement", agreement(state.draft, state.samples), self.min_agreement if self.samples else None, True),
             ("self-check", self_check_yes(state.self_check), self.min_yes if self.self_check else None, True),
             ("draft length", float(state.draft.usage.output_tokens), self.max_draft_tokens, False),
