@@ -1,17 +1,20 @@
-"""Live post-hoc routing: the embedded Gemma 3 270M drafts, a router decides whether to escalate.
+"""Live post-hoc routing: an embedded device model drafts, a router decides whether to escalate.
 
-Weak side **live**: Gemma's drafts, log-probabilities, entropies and k-sample agreement, recorded
-by `tierlink route collect-drafts` on RouterArena's multiple-choice queries and graded against
-the gold letter (shipped in src/tierlink/data/drafts/). Strong side **replay**: the recorded
-graded answers of gemini-2.0-flash-001 on the same queries. The set is small (a few hundred
-prompts), so every router is scored by repeated k-fold cross-validation and reported as
-mean ± sd of APGR and CPT(50%) over the held-out folds.
+Weak side **live**: the device's drafts, log-probabilities, entropies and k-sample agreement,
+recorded by `tierlink route collect-drafts` and graded against the gold letter (shipped in
+src/tierlink/data/drafts/), for Gemma 3 270M or Qwen2.5-Coder-1.5B (`--device`). Two sets
+(`--set`): RouterArena's multiple-choice queries, strong side **replay** gemini-2.0-flash-001's
+graded answers; and LLMRouter's CommonsenseQA + OpenBookQA questions, strong side **replay**
+qwen2.5-7b-instruct's recorded scores. The sets are small (a few hundred prompts), so every router
+is scored by repeated k-fold cross-validation and reported as mean ± sd of APGR and CPT(50%) over
+the held-out folds.
 
 Compared: random, oracle, prompt-only routers (TF-IDF LR baseline, MiniLM LR), post-hoc on the
 draft text alone, post-hoc with the live signals, the signals-only learned cascade, and the
 hand-set cascade signals used directly as scores (lower confidence = escalate).
 
-    python benchmarks/live_posthoc.py [--data-root ../shared/data/outcomes] [--folds 5 --repeats 4]
+    python benchmarks/live_posthoc.py [--device qwen1.5b] [--set routerarena|llmrouter]
+        [--data-root ../shared/data/outcomes] [--folds 5 --repeats 4]
 """
 
 from __future__ import annotations
@@ -38,18 +41,26 @@ from tierlink.learn.data import PairData
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.train import make_router
 
-DRAFTS = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data" / "drafts" / "gemma3_270m_routerarena_mcq.csv"
-STRONG = "gemini-2.0-flash-001"
+DATA = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data"
+DRAFT_FILES = {"gemma": "gemma3_270m", "qwen1.5b": "qwen2.5_coder_1.5b"}
+STRONG = {"routerarena": "gemini-2.0-flash-001", "llmrouter": "qwen2.5-7b-instruct"}
 Scores = npt.NDArray[np.float64]
 
 
-def pair_data(data_root: Path | None) -> PairData:
-    drafts = read_outcomes(DRAFTS)
-    recorded = load_from("routerarena", data_root) if data_root else load_dataset(
-        str(Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data" / "routerarena_mcq.csv"))
-    strong = recorded[(recorded["model"] == STRONG) & recorded["prompt_id"].isin(drafts["prompt_id"])]
+def recorded_outcomes(which: str, data_root: Path | None) -> pd.DataFrame:
+    """The strong side's recorded outcomes: the full RouterArena set if given, else the shipped slice."""
+    if which == "routerarena" and data_root:
+        return load_from("routerarena", data_root)
+    return load_dataset(str(DATA / f"{which}_mcq.csv"))
+
+
+def pair_data(device: str, which: str, data_root: Path | None) -> PairData:
+    drafts = read_outcomes(DATA / "drafts" / f"{DRAFT_FILES[device]}_{which}_mcq.csv")
+    recorded = recorded_outcomes(which, data_root)
+    strong = recorded[(recorded["model"] == STRONG[which]) & recorded["prompt_id"].isin(drafts["prompt_id"])]
+    drafts = drafts[drafts["prompt_id"].isin(strong["prompt_id"])]
     frame = pd.concat([strong, drafts], ignore_index=True)
-    return PairData.from_outcomes(frame, str(drafts["model"].iloc[0]), STRONG)
+    return PairData.from_outcomes(frame, str(drafts["model"].iloc[0]), STRONG[which])
 
 
 def metrics(data: PairData, scores: Scores) -> tuple[float, float]:
@@ -83,9 +94,9 @@ def signal(name: str, sign: float) -> Callable[[PairData, PairData, EmbeddingCac
     return run
 
 
-def main(data_root: Path | None, folds: int, repeats: int) -> None:
+def main(device: str, which: str, data_root: Path | None, folds: int, repeats: int) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    data = pair_data(data_root)
+    data = pair_data(device, which, data_root)
     cache = EmbeddingCache()
     cache.embed(data.prompts.texts)
     rng = np.random.default_rng(0)
@@ -111,8 +122,8 @@ def main(data_root: Path | None, folds: int, repeats: int) -> None:
                     results[name].append(metrics(test, method(train, test, cache)))
                     progress.advance(task)
     weak_acc, strong_acc = data.weak_score.mean(), data.strong_score.mean()
-    print(f"live post-hoc routing ({date.today()}, commit {commit}; weak {data.weak} live, {len(data.prompts)} prompts, "
-          f"accuracy {weak_acc:.3f}; strong {STRONG} replay, accuracy {strong_acc:.3f}; "
+    print(f"live post-hoc routing on {which} ({date.today()}, commit {commit}; weak {data.weak} live, "
+          f"{len(data.prompts)} prompts, accuracy {weak_acc:.3f}; strong {STRONG[which]} replay, accuracy {strong_acc:.3f}; "
           f"{repeats}x{folds}-fold CV, mean ± sd over {folds * repeats} held-out folds)\n")
     print("| router | APGR | CPT(50%) |")
     print("|---|---|---|")
@@ -123,8 +134,10 @@ def main(data_root: Path | None, folds: int, repeats: int) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-root", type=Path, default=None, help="folder with the full outcome sets (../shared/data/outcomes)")
+    parser.add_argument("--device", choices=sorted(DRAFT_FILES), default="qwen1.5b")
+    parser.add_argument("--set", dest="which", choices=sorted(STRONG), default="routerarena")
+    parser.add_argument("--data-root", type=Path, default=None, help="folder with the full RouterArena set (../shared/data/outcomes)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=4)
     args = parser.parse_args()
-    main(args.data_root, args.folds, args.repeats)
+    main(args.device, args.which, args.data_root, args.folds, args.repeats)

@@ -30,7 +30,7 @@ def _demo_json(*args: str) -> tuple[list[dict], list[dict]]:
 
 @pytest.mark.model
 def test_demo_routes_each_turn_and_compares_with_fixed_policies() -> None:
-    turns, summary = _demo_json("--turns", "3")
+    turns, summary = _demo_json("--turns", "3", "--model", "gemma-3-270m")
     assert [t["turn"] for t in turns] == [1, 2, 3]
     for turn in turns:
         assert turn["endpoint"] in {"gemma", "cloud"} and turn["reason"].startswith("cascade")
@@ -45,9 +45,11 @@ def test_demo_routes_each_turn_and_compares_with_fixed_policies() -> None:
 
 @pytest.mark.model
 def test_demo_table_shows_decisions_and_summary() -> None:
-    result = _tierlink("demo", "--turns", "2", "--seed", "3")
+    result = _tierlink("demo", "--turns", "2", "--seed", "3", "--model", "gemma-3-270m")
     assert result.returncode == 0, result.stderr
-    assert "decision" in result.stdout and "summary" in result.stdout and "always-cloud" in result.stdout
+    assert "who" in result.stdout and "summary" in result.stdout and "always-cloud" in result.stdout
+    assert "always-device" in result.stdout and "Gemma 3 270M" in result.stdout  # a pipe gets whole lines
+    assert "draft first" not in result.stdout and ("accept draft" in result.stdout or "escalate" in result.stdout)
 
 
 @pytest.mark.model
@@ -146,4 +148,4 @@ def test_profiles_lists_registry_with_sources() -> None:
 def test_ask_stream_prints_text_then_usage() -> None:
     result = _tierlink("ask", "Name three rivers in Europe.", "--stream", "--max-tokens", "16")
     assert result.returncode == 0, result.stderr
-    assert "(gemma, gemma-3-270m-q4_k_m, live)" in result.stdout and "usage" in result.stdout
+    assert "(gemma, gemma-3-270m, live)" in result.stdout and "usage" in result.stdout

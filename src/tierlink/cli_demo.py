@@ -13,6 +13,7 @@ from rich import box
 from rich.console import Console
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from rich.text import Text
 
 from tierlink.cli_fail import fail
 from tierlink.cli_models import ModelOption, config_for
@@ -69,7 +70,7 @@ def demo(
             typer.echo(turn.model_dump_json())
         typer.echo(json.dumps({"summary": [_summary_record(run) for run in results]}))
         return
-    console.print(_decision_table(results[0], deployment.config.budget, wide=console.width >= WIDE))
+    console.print(_decision_table(results[0], deployment.config.budget, console.width))
     console.print(_summary_table(results))
     console.print(f"[dim]{ORIGIN_LEGEND}[/]")
 
@@ -108,27 +109,36 @@ def _advancer(progress: Progress, task: TaskID) -> Callable[[DemoTurn], None]:
     return advance
 
 
-def _decision_table(run: DemoRun, budget: Budget, wide: bool) -> Table:
+def _decision_table(run: DemoRun, budget: Budget, width: int) -> Table:
+    """One line per turn; only the task and the reason are cut (with …) to fit; the budget left
+    is shown from WIDE columns on."""
+    wide = width >= WIDE
     table = Table(title=f"tierlink demo: policy {run.policy}, budget {budget.latency_s:g} s / ${budget.dollars:g} "
-                  "for the session", box=box.SIMPLE_HEAD if not wide else box.HEAVY_HEAD, pad_edge=False)
-    columns = [("#", "right"), ("task", "left"), ("gold", "center"), ("who", "left"), ("why", "left"),
-               ("ans", "center"), ("ok", "center"), ("s", "right"), ("$", "right")]
-    if wide:
-        columns.append(("left", "right"))
-    for column, justify in columns:
-        table.add_column(column, justify=justify, no_wrap=True, overflow="ellipsis",  # type: ignore[arg-type]
-                         ratio=1 if column in ("why", "task") else None)
-    for t in run.turns:
-        who = "[red]refused[/]" if t.refused else (t.endpoint or "-") + (" (fb)" if t.fallback else "")
-        why = t.reason.removeprefix(f"{run.policy}: ")
-        row = [str(t.turn), t.task.replace("_", " "), t.gold, who, why, t.choice or "?",
-               "[green]✓[/]" if t.correct else "[red]✗[/]", f"{t.usage.latency.total_s:.2f}", f"{t.usage.dollars:.6f}"]
-        if wide:
-            left = t.budget_left
-            row.append(f"{left.latency_s:.1f}s ${left.dollars:.5f}"
-                       if left.latency_s is not None and left.dollars is not None else "-")
+                  "for the session", box=None, pad_edge=False)
+    headers = ["#", "task", "who", "why", "ans", "ok", "s", "$"] + (["left"] if wide else [])
+    rows = [_turn_row(run, t, wide) for t in run.turns]
+    widths = [max([len(h), *(Text.from_markup(row[i]).cell_len for row in rows)]) for i, h in enumerate(headers)]
+    widths[1] = min(widths[1], 24 if wide else 12)
+    # the reason gets what the other columns (and two cells of padding between each) leave
+    widths[3] = min(widths[3], max(12, width - 1 - sum(widths) + widths[3] - 2 * (len(headers) - 1)))
+    for header, column_width in zip(headers, widths, strict=True):
+        table.add_column(header, justify="left" if header in ("task", "who", "why") else "right",
+                         no_wrap=True, overflow="ellipsis", width=column_width)
+    for row in rows:
         table.add_row(*row)
     return table
+
+
+def _turn_row(run: DemoRun, t: DemoTurn, wide: bool) -> list[str]:
+    who = "[red]refused[/]" if t.refused else (t.endpoint or "-") + (" (fb)" if t.fallback else "")
+    row = [str(t.turn), t.task.replace("_", " "), who, t.reason.removeprefix(f"{run.policy}: "),
+           t.choice or "?", "[green]✓[/]" if t.correct else f"[red]✗[/] {t.gold}",
+           f"{t.usage.latency.total_s:.2f}", f"{t.usage.dollars:.6f}"]
+    if wide:
+        left = t.budget_left
+        row.append(f"{left.latency_s:.1f}s ${left.dollars:.5f}"
+                   if left.latency_s is not None and left.dollars is not None else "-")
+    return row
 
 
 def _summary_record(run: DemoRun) -> dict[str, object]:

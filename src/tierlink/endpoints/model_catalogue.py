@@ -57,7 +57,7 @@ class CatalogueModel(BaseModel):
     in_place: bool = Field(False, description="A single GGUF read where the wheel put it (no copy).")
     accuracy: dict[str, float] = Field(description="Measured accuracy by set (live; models.yaml says how).")
     decode_tokens_per_s: float = Field(gt=0, description="Measured llama.cpp decode, one thread.")
-    cascade: dict[str, float] = Field(default_factory=dict, description=(
+    cascade: dict[str, float | None] = Field(default_factory=dict, description=(
         "Cascade thresholds calibrated on this model's recorded drafts (scripts/calibrate_cascade.py)."))
     cascade_source: str = ""
     note: str = ""
@@ -78,8 +78,9 @@ class CatalogueModel(BaseModel):
 
     @property
     def install_hint(self) -> str:
-        """The one command that installs this model."""
-        return f"run `tierlink models pull {self.name}`"
+        """The command that installs this model (and the pip extra, where there is one)."""
+        extra = f" or `pip install 'tierlink[{self.extra}]'`" if self.extra else ""
+        return f"run `tierlink models pull {self.name}`{extra}"
 
 
 class ModelCatalogue(Registry[CatalogueModel]):
