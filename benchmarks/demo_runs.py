@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -27,7 +28,7 @@ def run(model: str | None, seed: int, turns: int) -> tuple[dict[str, dict[str, f
     command = [TIERLINK, "demo", "--json", "--seed", str(seed), "--turns", str(turns)] + (["--model", model] if model else [])
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=False,
-                            env={"HF_HUB_OFFLINE": "1", "PATH": str(Path(TIERLINK).parent)})
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
     wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"demo failed (seed {seed}): {result.stdout[-500:]} {result.stderr[-500:]}")

@@ -33,7 +33,7 @@ from rich.progress import Progress
 from sklearn.model_selection import KFold
 
 from tierlink.bench.curve import routing_curve
-from tierlink.bench.datasets import load_dataset, load_from
+from tierlink.bench.live_drafts import DRAFT_FILES, STRONG, draft_path, recorded_outcomes
 from tierlink.bench.metrics import apgr, cpt
 from tierlink.bench.pair import ModelPair
 from tierlink.core.outcomes import read_outcomes
@@ -41,21 +41,11 @@ from tierlink.learn.data import PairData
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.train import make_router
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data"
-DRAFT_FILES = {"gemma": "gemma3_270m", "qwen1.5b": "qwen2.5_coder_1.5b"}
-STRONG = {"routerarena": "gemini-2.0-flash-001", "llmrouter": "qwen2.5-7b-instruct"}
 Scores = npt.NDArray[np.float64]
 
 
-def recorded_outcomes(which: str, data_root: Path | None) -> pd.DataFrame:
-    """The strong side's recorded outcomes: the full RouterArena set if given, else the shipped slice."""
-    if which == "routerarena" and data_root:
-        return load_from("routerarena", data_root)
-    return load_dataset(str(DATA / f"{which}_mcq.csv"))
-
-
 def pair_data(device: str, which: str, data_root: Path | None) -> PairData:
-    drafts = read_outcomes(DATA / "drafts" / f"{DRAFT_FILES[device]}_{which}_mcq.csv")
+    drafts = read_outcomes(draft_path(device, which))
     recorded = recorded_outcomes(which, data_root)
     strong = recorded[(recorded["model"] == STRONG[which]) & recorded["prompt_id"].isin(drafts["prompt_id"])]
     drafts = drafts[drafts["prompt_id"].isin(strong["prompt_id"])]

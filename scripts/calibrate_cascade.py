@@ -20,20 +20,17 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from tierlink.bench.datasets import load_dataset, load_from
+from tierlink.bench.live_drafts import DRAFT_FILES, STRONG, draft_path, recorded_outcomes
 from tierlink.bench.pair import ModelPair
 from tierlink.core.outcomes import read_outcomes
 from tierlink.learn.calibrate import achieved, calibrate
 
-DATA = Path(__file__).resolve().parents[1] / "src" / "tierlink" / "data"
-DRAFT_FILES = {"gemma": "gemma3_270m", "qwen1.5b": "qwen2.5_coder_1.5b"}
-STRONG = {"routerarena": "gemini-2.0-flash-001", "llmrouter": "qwen2.5-7b-instruct"}
 CONFIDENCE = {"choice_share": "min_choice_share", "mean_logprob": "min_logprob"}  # signal -> cascade param
 
 
 def joined(device: str, which: str, recorded: pd.DataFrame) -> pd.DataFrame:
     """The device's drafts with the strong model's recorded score on the same prompt."""
-    drafts = read_outcomes(DATA / "drafts" / f"{DRAFT_FILES[device]}_{which}_mcq.csv")
+    drafts = read_outcomes(draft_path(device, which))
     strong = recorded[recorded["model"] == STRONG[which]][["prompt_id", "score"]].rename(columns={"score": "strong"})
     return drafts.merge(strong, on="prompt_id")
 
@@ -53,12 +50,12 @@ def escalation_scores(frame: pd.DataFrame, signal: str) -> np.ndarray:
 
 
 def main(device: str, target: float, data_root: Path) -> None:
-    arena = load_from("routerarena", data_root)
-    demo_ids = set(load_dataset(str(DATA / "routerarena_mcq.csv"))["prompt_id"])
+    arena = recorded_outcomes("routerarena", data_root)
+    demo_ids = set(recorded_outcomes("routerarena")["prompt_id"])
     arena_drafts = joined(device, "routerarena", arena)
     parts = [arena_drafts[~arena_drafts["prompt_id"].isin(demo_ids)]]
-    if (DATA / "drafts" / f"{DRAFT_FILES[device]}_llmrouter_mcq.csv").is_file():
-        recorded = load_dataset(str(DATA / "llmrouter_mcq.csv"))
+    if draft_path(device, "llmrouter").is_file():
+        recorded = recorded_outcomes("llmrouter")
         router = joined(device, "llmrouter", recorded)
         split = recorded.drop_duplicates("prompt_id").set_index("prompt_id")["split"]
         parts.append(router[router["prompt_id"].map(split) == "train"])

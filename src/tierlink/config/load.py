@@ -91,7 +91,7 @@ def check_config(config: TierlinkConfig) -> None:
         _known_node(config, endpoint.node, f"endpoints.{name}.node")
         if isinstance(endpoint, LlamaCppConfig):
             _check_llamacpp(name, endpoint)
-        profile = configured_profile(endpoint)
+        profile = configured_profile(name, endpoint)
         if isinstance(profile, str):
             endpoints.require(profile, f"endpoints.{name}.profile")
         if isinstance(endpoint, ReplayConfig):
@@ -172,6 +172,9 @@ def check_reachable(config: TierlinkConfig, timeout_s: float = 3.0) -> None:
 
 def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:
     """A named model is in the catalogue; a model file exists; a file has a profile to plan with."""
+    if endpoint.model is not None and endpoint.model_path is not None:
+        raise ConfigError(f"endpoints.{name}.model_path", "both `model` and `model_path` are given",
+                          "keep `model` (a catalogue name) or `model_path` (a GGUF file of your own), not both")
     if endpoint.model_path is None:
         model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model")
         return
@@ -183,12 +186,14 @@ def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:
                           "name a profile (`tierlink profiles`) or give one inline")
 
 
-def configured_profile(endpoint: EndpointConfig) -> str | EndpointProfile:
+def configured_profile(name: str, endpoint: EndpointConfig) -> str | EndpointProfile:
     """The endpoint's profile as configured, or, for an embedded model, its catalogue entry's."""
     if endpoint.profile is not None:
         return endpoint.profile
-    assert isinstance(endpoint, LlamaCppConfig)  # only embedded models may leave it out
-    return model_catalogue().require(endpoint.model or DEFAULT_MODEL, "model").profile
+    if not isinstance(endpoint, LlamaCppConfig) or endpoint.model_path is not None:
+        raise ConfigError(f"endpoints.{name}.profile", "this endpoint has no catalogue model to take a profile from",
+                          "name a profile (`tierlink profiles`) or give one inline")
+    return model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model").profile
 
 
 def _known_node(config: TierlinkConfig, node: str, field: str) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile, Tier
@@ -57,12 +57,6 @@ class LlamaCppConfig(_EndpointBase):
     n_ctx: int = Field(2048, gt=0)
     n_threads: int | None = Field(None, gt=0, description="llama.cpp threads; default: one per two cores.")
     seed: int = 0
-
-    @model_validator(mode="after")
-    def _one_model_source(self) -> LlamaCppConfig:
-        if self.model is not None and self.model_path is not None:
-            raise ValueError("give either `model` (a catalogue name) or `model_path` (a GGUF file), not both")
-        return self
 
 
 class OpenAIConfig(_EndpointBase):

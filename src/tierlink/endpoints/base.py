@@ -47,7 +47,7 @@ class Endpoint(ABC):
 
     async def aclose(self) -> None:
         """Release resources (HTTP clients, model memory). Default: nothing to release."""
-        return None
+        return
 
     def quote(self, request: Request) -> Usage | None:
         """The exact usage this request will report, if the endpoint knows it in advance

