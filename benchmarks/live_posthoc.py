@@ -42,6 +42,8 @@ from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.train import make_router
 
 Scores = npt.NDArray[np.float64]
+PROMPT_ONLY = ("tfidf-logreg (prompt only)", "logreg (prompt only)")
+POST_HOC = ("posthoc + live signals", "posthoc-signals (learned cascade)", "cascade: choice share", "cascade: agreement")
 
 
 def pair_data(device: str, which: str, data_root: Path | None) -> PairData:
@@ -120,6 +122,19 @@ def main(device: str, which: str, data_root: Path | None, folds: int, repeats: i
     for name, values in results.items():
         arr = np.asarray(values)
         print(f"| {name} | {arr[:, 0].mean():.3f} ± {arr[:, 0].std():.3f} | {100 * arr[:, 1].mean():.0f}% ± {100 * arr[:, 1].std():.0f} |")
+    print_gains(results)
+
+
+def print_gains(results: dict[str, list[tuple[float, float]]]) -> None:
+    """APGR gains over the best prompt-only router and over random, paired by held-out fold."""
+    apgr_of = {name: np.asarray(values)[:, 0] for name, values in results.items()}
+    prompt_only = max(PROMPT_ONLY, key=lambda name: apgr_of[name].mean())
+    print(f"\nPaired by fold (mean ± sd): gain over the best prompt-only router ({prompt_only}), and over random")
+    for name in POST_HOC:
+        over_prompt, over_random = apgr_of[name] - apgr_of[prompt_only], apgr_of[name] - apgr_of["random"]
+        verdict = "meets" if over_prompt.mean() >= 0.08 else "misses"
+        print(f"- {name}: {over_prompt.mean():+.3f} ± {over_prompt.std():.3f} ({verdict} +0.08); "
+              f"over random {over_random.mean():+.3f} ± {over_random.std():.3f}")
 
 
 if __name__ == "__main__":

@@ -283,3 +283,27 @@ async def test_n_endpoints_pacing_picks_the_most_capable_that_fits() -> None:
     generous = Session(endpoints, "device", make_policy("budget-pacing"), Budget(dollars=1.0), expected_turns=4,
                        zones={"device": "device", "edge": "edge", "cloud": "cloud"})
     assert (await generous.ask(Request.of("plan my week", max_tokens=500))).endpoint == "cloud"
+
+
+class _LetterDevice(SimulatedEndpoint):
+    """A device whose draft names option B with a known share of the letter probability."""
+
+    def __init__(self, share: float) -> None:
+        super().__init__("device", DEVICE, "phone", answer="\\boxed{B}", output_tokens=4)
+        self.share = share
+
+    async def complete(self, request: Request) -> Completion:
+        import math
+
+        completion = await super().complete(request)
+        top = {"B": math.log(self.share), "C": math.log(1 - self.share)}
+        return completion.model_copy(update={"top_logprobs": ({"\\boxed{": -0.01}, top), "token_logprobs": (-0.01, -0.5)})
+
+
+@pytest.mark.parametrize(("share", "accepted"), [(0.9, True), (0.6, False)])
+async def test_cascade_reads_the_option_letters_share(share: float, accepted: bool) -> None:
+    s = session(make_policy("cascade", min_choice_share=0.75, min_logprob=None))
+    s.endpoints["device"] = _LetterDevice(share)
+    result = await s.ask(Request.of("Which? A. x B. y C. z", max_tokens=8))
+    assert (result.endpoint == "device") is accepted
+    assert ("choice share 0.90>=0.75" if accepted else "choice share 0.60 failed") in result.reason
