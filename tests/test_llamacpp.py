@@ -121,6 +121,6 @@ async def test_chat_template_path_for_instruct_models(device_profile: EndpointPr
     request = Request(messages=(Message(role="user", content="Say hello."),), max_tokens=8)
     completion = await chat.complete(request)
     assert completion.usage.input_tokens > 3 and completion.usage.output_tokens > 0
-    assert completion.model == "gemma-3-270m"
+    assert completion.model == "gemma-3-270m-q4_k_m"  # a model file is named by its file
     streamed = await collect(chat.stream(request))
     assert streamed.usage.input_tokens > 0
