@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from tierlink.config.errors import config_error_from
 from tierlink.config.schema import (
+    HAND_SET_CASCADE,
     EndpointConfig,
     LinkConfig,
     LlamaCppConfig,
@@ -49,7 +50,7 @@ def default_config(device_model: str = DEFAULT_MODEL) -> TierlinkConfig:
             ),
         },
         device=model.short,
-        policy=PolicyConfig(name="cascade", params=dict(model.cascade)),
+        policy=PolicyConfig(name="cascade", params=dict(model.cascade) or dict(HAND_SET_CASCADE)),
     )
 
 
@@ -168,6 +169,16 @@ def check_reachable(config: TierlinkConfig, timeout_s: float = 3.0) -> None:
                 f"{endpoint.base_url} is unreachable ({type(exc).__name__}: {exc})",
                 "start the server, or correct the URL (it usually ends in /v1)",
             ) from exc
+
+
+def device_cascade(config: TierlinkConfig) -> dict[str, float | int | str | bool | None]:
+    """Cascade thresholds for the device: calibrated ones for a catalogue model, else a hand-set log-prob cut."""
+    spec = config.endpoints[device_endpoint(config)]
+    if isinstance(spec, LlamaCppConfig) and spec.model_path is None:
+        calibrated = model_catalogue().require(spec.model or DEFAULT_MODEL, "model").cascade
+        if calibrated:
+            return dict(calibrated)
+    return dict(HAND_SET_CASCADE)
 
 
 def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:

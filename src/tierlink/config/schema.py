@@ -15,6 +15,9 @@ from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile, Tier
 from tierlink.network.availability import Outage
 
+# the cascade's cut for a device without calibrated thresholds (a model file of your own)
+HAND_SET_CASCADE: dict[str, float | int | str | bool | None] = {"min_logprob": -0.35}
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -122,6 +125,6 @@ class TierlinkConfig(_Strict):
     endpoints: dict[str, EndpointConfig]
     device: str | None = Field(None, description="Endpoint the user talks to; default: first device-tier one.")
     mode: Literal["live", "simulated"] = "live"
-    policy: PolicyConfig = PolicyConfig(params={"min_logprob": -0.35})
+    policy: PolicyConfig = PolicyConfig(params=HAND_SET_CASCADE)
     budget: Budget = Budget(latency_s=30.0, dollars=0.05)
     serve: ServeConfig = ServeConfig()

@@ -16,6 +16,7 @@ import weakref
 from dataclasses import dataclass
 
 from tierlink.config.build import Deployment, build_deployment
+from tierlink.config.load import device_cascade
 from tierlink.config.schema import LlamaCppConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.messages import Request
@@ -99,7 +100,7 @@ class Gateway:
     def _policies(self) -> dict[str, Policy]:
         config = self.config
         policies = {"tierlink-auto": make_policy(config.policy.name, **config.policy.params)}
-        cascade = config.policy.params if config.policy.name == "cascade" else {"min_logprob": -0.35}
+        cascade = config.policy.params if config.policy.name == "cascade" else device_cascade(config)
         policies["tierlink-cascade"] = make_policy("cascade", **cascade)
         if config.serve.learned_model is not None:
             policies["tierlink-learned"] = make_policy("learned", model=str(config.serve.learned_model))
