@@ -21,7 +21,6 @@ from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 from tierlink.routing.policy import Policy, make_policy
-from tierlink.routing.session import Session
 
 DEVICE_MAX_TOKENS = 16  # the cap the drafts the cascade is calibrated on were recorded with
 BASELINES = ("always-device", "always-cloud")
@@ -97,8 +96,8 @@ async def run_session(
     on_turn: Callable[[DemoTurn], None] | None = None,
 ) -> DemoRun:
     """One session over the questions (independent questions: no history travels)."""
-    session = Session.from_deployment(
-        deployment, policy, deployment.config.budget, expected_turns=len(questions),
+    session = deployment.session(
+        policy, deployment.config.budget, expected_turns=len(questions),
         history_plan=HistoryPlan(kind="none"), device_history=HistoryPlan(kind="none"),
     )
     turns = []

@@ -7,6 +7,7 @@ the link and is written to the deployment's ledger.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tierlink.config.load import (
     check_config,
@@ -23,6 +24,7 @@ from tierlink.config.schema import (
     ReplayConfig,
     TierlinkConfig,
 )
+from tierlink.core.budget import Budget
 from tierlink.core.errors import ConfigError
 from tierlink.core.ledger import Ledger
 from tierlink.endpoints.base import Endpoint
@@ -38,6 +40,8 @@ from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.network.node import Node
 from tierlink.network.registry import link_profiles
+from tierlink.routing.policy import Policy
+from tierlink.routing.session import Session
 
 
 @dataclass
@@ -51,6 +55,11 @@ class Deployment:
     device: str
     clock: Clock
     ledger: Ledger = field(default_factory=Ledger)
+
+    def session(self, policy: Policy, budget: Budget | None = None, **kw: Any) -> Session:
+        """A vertical session over these endpoints, each in its node's privacy zone."""
+        zones = {name: self.nodes[spec.node].privacy_zone for name, spec in self.config.endpoints.items()}
+        return Session(self.endpoints, self.device, policy, budget, zones, **kw)
 
     async def aclose(self) -> None:
         for endpoint in self.endpoints.values():

@@ -26,6 +26,7 @@ from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, model_catalogue
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
+from tierlink.routing.policy import policy_names
 
 BUILTIN_PREFIX = "builtin:"
 DEFAULT_CLOUD_PROFILE = "gemini-2.0-flash"
@@ -97,11 +98,9 @@ def check_config(config: TierlinkConfig) -> None:
             endpoints.require(profile, f"endpoints.{name}.profile")
         if isinstance(endpoint, ReplayConfig):
             outcome_path(endpoint.outcomes, f"endpoints.{name}.outcomes")
-    from tierlink.routing.policy import registry  # routing depends on config, not the reverse
-
-    if config.policy.name not in registry():
+    if config.policy.name not in policy_names():
         raise ConfigError("policy.name", f"unknown policy '{config.policy.name}'",
-                          f"use one of: {', '.join(sorted(registry()))}")
+                          f"use one of: {', '.join(policy_names())}")
     for index, name in enumerate(config.serve.fallback or ()):
         if name not in config.endpoints:
             raise ConfigError(f"serve.fallback[{index}]", f"unknown endpoint '{name}'",

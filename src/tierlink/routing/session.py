@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from tierlink.config.build import Deployment
 from tierlink.context.history import HistoryPlan, plan_messages
 from tierlink.context.prefix_cache import PrefixTracker
 from tierlink.core.budget import Budget
@@ -145,13 +144,6 @@ class Session:
         self.spent = Usage()
         self._last_endpoint: str | None = None
         self._summary: str | None = None
-
-    @classmethod
-    def from_deployment(cls, deployment: Deployment, policy: Policy, budget: Budget | None = None, **kw: object) -> Session:
-        zones = {
-            name: deployment.nodes[spec.node].privacy_zone for name, spec in deployment.config.endpoints.items()
-        }
-        return cls(deployment.endpoints, deployment.device, policy, budget, zones, **kw)  # type: ignore[arg-type]
 
     def resume(self, history: Sequence[Message], spent: Usage, turns: int, last_endpoint: str | None) -> None:
         """Continue a conversation whose earlier turns happened elsewhere: a gateway request

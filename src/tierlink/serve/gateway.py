@@ -188,7 +188,7 @@ class Gateway:
                 self.metrics.refusals.labels("session").inc()
                 spent = record.spent_dollars if record else 0.0
                 raise over_budget(f"session '{public}' has used its budget (spent ${spent:.6f}; start a new session id)")
-            session = Session.from_deployment(self.deployment, policy, Budget(), fallback=self.fallback,
+            session = self.deployment.session(policy, Budget(), fallback=self.fallback,
                                               stream_upstream=self.config.serve.stream_upstream)
             previous = record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=session_left)
             session.resume(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),

@@ -12,7 +12,7 @@ from tierlink.routing.policy import Policy
 from tierlink.routing.state import Action, TurnState
 
 Difficulty = Callable[[TurnState], float]
-_REASONING = re.compile(r"\b(why|prove|explain|derive|calculate|compute|how many|step)\b", re.I)
+_REASONING = re.compile(r"\b(why|prove|explain|derive|calculate|compute|how many|step)\b", re.IGNORECASE)
 
 
 def length_difficulty(state: TurnState) -> float:

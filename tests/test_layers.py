@@ -1,0 +1,52 @@
+"""The layers of docs/DESIGN.md hold: no module imports a package above its own (ast walk)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import tierlink
+
+# lowest first; a package may import itself and anything before it (docs/DESIGN.md, "Layout")
+LAYERS = ("core", "data", "endpoints", "network", "context", "trust", "routing", "config", "agents",
+          "bench", "learn", "scale", "serve", "cli")
+ROOT = Path(tierlink.__file__).parent
+
+
+def _package(path: Path) -> str:
+    """The layer a source file belongs to: its top folder, or 'cli' for the top-level modules."""
+    parts = path.relative_to(ROOT).parts
+    return parts[0] if len(parts) > 1 else "cli"
+
+
+def _imports(path: Path) -> list[tuple[int, str]]:
+    """(line, tierlink package) of every import in the file, top-level or inside a function."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 else \
+            [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        found += [(node.lineno, name.split(".")[1]) for name in names
+                  if name.startswith("tierlink.") and len(name.split(".")) > 1]
+    return found
+
+
+def test_every_package_is_in_a_layer() -> None:
+    packages = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert packages <= set(LAYERS), packages - set(LAYERS)
+
+
+def test_no_import_runs_upward() -> None:
+    rank = {name: index for index, name in enumerate(LAYERS)}
+    upward = [
+        f"{path.relative_to(ROOT)}:{line} ({_package(path)}) imports tierlink.{target}"
+        for path in sorted(ROOT.rglob("*.py"))
+        for line, target in _imports(path)
+        if target in rank and rank[target] > rank[_package(path)]
+    ]
+    assert not upward, "\n".join(upward)
+
+
+def test_the_walk_sees_nested_imports(tmp_path: Path) -> None:
+    source = tmp_path / "probe.py"
+    source.write_text("def f():\n    from tierlink.serve.app import x\nimport tierlink.learn.train\n")
+    assert sorted(_imports(source)) == [(2, "serve"), (3, "learn")]
