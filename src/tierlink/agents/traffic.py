@@ -49,7 +49,8 @@ class AgentMessage(BaseModel):
 
 
 class Traffic:
-    """Sends messages along a topology's edges and records each one; keeps a virtual clock."""
+    """Sends messages along a topology's edges and records each one; `now` is its own time cursor
+    (seconds since the run began) against which link outages are checked."""
 
     def __init__(self, team: Team, topology: Topology, ledger: Ledger | None = None) -> None:
         self.team = team

@@ -1,1 +1,1 @@
-"""bench — built by a later issue; see ../shared/DESIGN.md."""
+"""bench: datasets and outcome tables, model pairs, routing curves and metrics (PGR, APGR, CPT, AIQ), the case study, reports and plots."""

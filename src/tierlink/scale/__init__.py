@@ -1,1 +1,1 @@
-"""scale — built by a later issue; see ../shared/DESIGN.md."""
+"""scale: the distributed runtime (Ray) and swarm simulation; not built yet (issue 19)."""

@@ -1,1 +1,1 @@
-"""serve — built by a later issue; see ../shared/DESIGN.md."""
+"""serve: the OpenAI-compatible gateway (FastAPI app, the engine behind it, keys, rate limits, SQLite store, metrics)."""

@@ -1,1 +1,1 @@
-"""trust — built by a later issue; see ../shared/DESIGN.md."""
+"""trust: zones, PII redaction, provenance and injection defence; not built yet (issue 18)."""
