@@ -23,6 +23,7 @@ from tierlink.config.load import config_or_default
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
+from tierlink.endpoints.base import collect
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
 
@@ -151,13 +152,7 @@ async def _ask_once(
     try:
         if echo is None:
             return await endpoint.complete(request)
-        final: Completion | None = None
-        async for chunk in endpoint.stream(request):
-            echo(chunk.text)
-            final = chunk.completion or final
-        if final is None:
-            raise TierlinkError(f"endpoint '{name}' ended its stream without an answer")
-        return final
+        return await collect(endpoint.stream(request), on_text=echo)
     finally:
         await deployment.aclose()
 
