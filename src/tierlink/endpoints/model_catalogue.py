@@ -99,11 +99,12 @@ class ModelCatalogue(Registry[CatalogueModel]):
         return f"use one of: {', '.join(self)} (`tierlink models` lists them)"
 
     def most_capable_installed(self) -> CatalogueModel:
-        """The installed model with the best mean measured accuracy (the default model if none)."""
-        installed = [m for m in self.values() if m.installed]
-        if not installed:
+        """The demo's device: among installed models with calibrated cascade thresholds (a cascade
+        without them is guesswork), the best mean measured accuracy; the default model if none."""
+        ready = [m for m in self.values() if m.installed and m.cascade]
+        if not ready:
             return self[DEFAULT_MODEL]
-        return max(installed, key=lambda m: sum(m.accuracy.values()) / len(m.accuracy))
+        return max(ready, key=lambda m: sum(m.accuracy.values()) / len(m.accuracy))
 
 
 def model_catalogue() -> ModelCatalogue:
