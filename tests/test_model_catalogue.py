@@ -197,3 +197,12 @@ def test_the_demo_device_is_the_most_accurate_installed_model_with_a_calibrated_
     assert chosen.installed and chosen.cascade
     rivals = [m for m in catalogue.values() if m.installed and m.cascade]
     assert all(sum(m.accuracy.values()) <= sum(chosen.accuracy.values()) for m in rivals)
+
+
+@pytest.mark.skipif(model_catalogue()["smollm2-135m"].installed, reason="needs a catalogue model that is not installed")
+def test_the_demo_refuses_a_missing_model_up_front(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "tierlink.cli", "demo", "--model", "smollm2-135m", "--turns", "1"],
+                            capture_output=True, text=True, timeout=120, check=False,
+                            env={**os.environ, "COLUMNS": "200", "TIERLINK_CACHE": str(tmp_path)})
+    assert result.returncode == 2 and "run `tierlink models pull smollm2-135m`" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr and "summary" not in result.stdout

