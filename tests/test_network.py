@@ -121,3 +121,20 @@ async def test_streaming_through_a_link_pays_it_and_keeps_the_text(table: Outcom
     assert final is not None and "".join(pieces) == final.text
     assert final.usage.latency.network_s > 0 and final.usage.bytes_down > 0
     assert len(ledger) == 2
+
+
+def test_wrappers_answer_as_their_endpoint_and_unwrap_to_it() -> None:
+    from tierlink.endpoints.base import unwrapped
+    from tierlink.endpoints.breaker import BreakerEndpoint
+    from tierlink.endpoints.simulated import SimulatedEndpoint
+
+    profile = EndpointProfile(name="c", tier="cloud", hardware="t", model="m", context_window=1000,
+                              price_out_per_mtok=1.0, decode_tokens_per_s=10, prefill_tokens_per_s=100, ttft_s=0.1,
+                              source="test fixture")
+    model = SimulatedEndpoint("cloud", profile, "cloud")
+    link = Link(name="l", a="phone", b="cloud", up_mbps=10, down_mbps=10, rtt_ms=10,
+                availability=AvailabilityTrace(outages=(Outage(start_s=0, end_s=1e9),)))
+    wrapped = LinkedEndpoint(BreakerEndpoint(model), link, VirtualClock())
+    assert (wrapped.name, wrapped.profile, wrapped.node) == (model.name, model.profile, model.node)
+    assert wrapped.unwrap() is model and unwrapped(wrapped) is model and unwrapped(model) is model
+    assert not wrapped.available() and model.available()  # the link's outage, not the model's

@@ -23,6 +23,7 @@ from tierlink.config.schema import LlamaCppConfig, ReplayConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.demo import BASELINES, DemoRun, DemoTurn, demo_policy, pick_questions, run_session
+from tierlink.endpoints.base import unwrapped
 from tierlink.endpoints.llamacpp import LlamaCppEndpoint
 from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
@@ -55,7 +56,7 @@ def demo(
         deployment = build_deployment(cfg)
         if not any(n != deployment.device for n in deployment.endpoints):
             raise TierlinkError("the configuration has no endpoint besides the device to route to")
-        device = deployment.endpoints[deployment.device]
+        device = unwrapped(deployment.endpoints[deployment.device])
         if isinstance(device, LlamaCppEndpoint) and device.catalogue_model is not None:
             verified_with_bar(device.catalogue_model, console)  # a missing model fails here, in one line
         questions = pick_questions(_question_table(cfg), turns, seed)

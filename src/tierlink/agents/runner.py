@@ -26,8 +26,7 @@ from tierlink.agents.topology import Topology, parse_topology
 from tierlink.config.build import Deployment
 from tierlink.core.errors import ConfigError, DataError
 from tierlink.core.ledger import Ledger
-from tierlink.endpoints.base import Endpoint
-from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.endpoints.base import unwrapped
 from tierlink.network.node import Node
 
 Pattern = Literal["debate", "division", "hierarchical"]
@@ -53,10 +52,6 @@ class TeamSpec(BaseModel):
     judge: bool = False
 
 
-def _unwrapped(endpoint: Endpoint) -> Endpoint:
-    """In a team each agent runs at its own node: no device-to-cloud link wrapped around it."""
-    return endpoint.inner if isinstance(endpoint, LinkedEndpoint) else endpoint
-
 
 def agent_names(spec: TeamSpec) -> list[str]:
     return [f"agent{index}" for index in range(spec.agents)]
@@ -70,7 +65,7 @@ def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
     agents = []
     for index in range(spec.agents):
         name = spec.lead_endpoint if index == 0 and spec.lead_endpoint else names[index % len(names)]
-        endpoint = _unwrapped(deployment.endpoints[name])
+        endpoint = unwrapped(deployment.endpoints[name])  # each agent runs at its own node: no device link
         tier = deployment.nodes[deployment.config.endpoints[name].node].tier
         role = LEAD_ROLE[spec.pattern] if index == 0 else "worker" if spec.pattern != "debate" else "solver"
         if spec.judge and spec.pattern == "debate" and index == 0:

@@ -55,6 +55,34 @@ class Endpoint(ABC):
         return None
 
 
+class WrappedEndpoint(Endpoint):
+    """An endpoint in front of another (a link, a circuit breaker): it answers as `inner` does,
+    under the same name, profile and node, and `unwrap()` reaches the endpoint underneath all."""
+
+    def __init__(self, inner: Endpoint) -> None:
+        self.inner = inner
+        self.name, self.profile, self.node = inner.name, inner.profile, inner.node
+
+    def unwrap(self) -> Endpoint:
+        """The endpoint under every wrapper (the model itself)."""
+        inner = self.inner
+        return inner.unwrap() if isinstance(inner, WrappedEndpoint) else inner
+
+    def available(self) -> bool:
+        return self.inner.available()
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def quote(self, request: Request) -> Usage | None:
+        return self.inner.quote(request)
+
+
+def unwrapped(endpoint: Endpoint) -> Endpoint:
+    """`endpoint` without its wrappers (links, breakers)."""
+    return endpoint.unwrap() if isinstance(endpoint, WrappedEndpoint) else endpoint
+
+
 async def collect(chunks: AsyncIterator[StreamChunk], on_text: Callable[[str], None] | None = None) -> Completion:
     """Drain a stream and return its final Completion (raises if the stream ended early);
     `on_text` receives each piece of text as it arrives."""

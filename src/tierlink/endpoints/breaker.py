@@ -15,8 +15,7 @@ from typing import Literal
 
 from tierlink.core.errors import EndpointError, EndpointUnavailable, TierlinkError
 from tierlink.core.messages import Completion, Request
-from tierlink.core.usage import Usage
-from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.base import Endpoint, StreamChunk, WrappedEndpoint
 
 BreakerState = Literal["closed", "open", "half-open"]
 
@@ -83,13 +82,12 @@ def counts_against(error: TierlinkError) -> bool:
     return True
 
 
-class BreakerEndpoint(Endpoint):
+class BreakerEndpoint(WrappedEndpoint):
     """`inner` behind a circuit breaker; an open breaker fails fast with EndpointUnavailable."""
 
     def __init__(self, inner: Endpoint, breaker: CircuitBreaker | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.breaker = breaker or CircuitBreaker()
-        self.name, self.profile, self.node = inner.name, inner.profile, inner.node
 
     def available(self) -> bool:
         return self.breaker.available() and self.inner.available()
@@ -136,8 +134,3 @@ class BreakerEndpoint(Endpoint):
         else:
             self.breaker.released()
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def quote(self, request: Request) -> Usage | None:
-        return self.inner.quote(request)

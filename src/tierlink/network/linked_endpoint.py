@@ -14,25 +14,22 @@ from tierlink.core.errors import LinkDown, TierlinkError
 from tierlink.core.ledger import Ledger, Transfer
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Latency, Origin, Usage
-from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.base import Endpoint, StreamChunk, WrappedEndpoint
 from tierlink.network.clock import Clock
 from tierlink.network.link import Direction, Link
 from tierlink.network.wire_size import request_bytes, response_bytes
 
 
-class LinkedEndpoint(Endpoint):
+class LinkedEndpoint(WrappedEndpoint):
     """An endpoint reached from `link.a` over `link`; records each crossing in `ledger`."""
 
     def __init__(
         self, inner: Endpoint, link: Link, clock: Clock, ledger: Ledger | None = None
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.link = link
         self.clock = clock
         self.ledger = ledger
-        self.name = inner.name
-        self.profile = inner.profile
-        self.node = inner.node
 
     async def complete(self, request: Request) -> Completion:
         upload = await self._upload(request)
@@ -57,12 +54,6 @@ class LinkedEndpoint(Endpoint):
 
     def available(self) -> bool:
         return self.link.is_up(self.clock.now()) and self.inner.available()
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def quote(self, request: Request) -> Usage | None:
-        return self.inner.quote(request)
 
     async def _upload(self, request: Request) -> _Crossing:
         return await self._cross(request_bytes(request, self.profile.model), "up")
