@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 from tierlink.core.errors import UnknownPrompt
 from tierlink.core.messages import Completion, Request
-from tierlink.core.tokens import estimated_tokens_of
+from tierlink.core.tokens import estimate_tokens, estimated_tokens_of
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
@@ -83,7 +83,7 @@ class ReplayEndpoint(Endpoint):
         output_tokens = outcome.output_tokens
         if input_tokens is None or output_tokens is None:
             origins.add("simulated")  # estimated at ~4 characters per token
-            input_tokens = input_tokens if input_tokens is not None else len(outcome.prompt) // 4
+            input_tokens = input_tokens if input_tokens is not None else estimate_tokens(outcome.prompt)
             output_tokens = (
                 output_tokens if output_tokens is not None else len(outcome.response or "") // 4
             )

@@ -15,8 +15,8 @@ import pandas as pd
 
 from tierlink.bench.loaders.prices import Price
 from tierlink.core.errors import DataError
+from tierlink.core.tokens import CHARS_PER_TOKEN  # one estimate of characters per token everywhere
 
-CHARS_PER_TOKEN = 4  # the usual rule of thumb for English text with BPE tokenizers
 ESTIMATED_ALL = "input_tokens,output_tokens,cost_usd"
 
 
