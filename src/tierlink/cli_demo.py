@@ -19,7 +19,7 @@ from tierlink.cli_fail import fail
 from tierlink.cli_models import ModelOption, config_for, verified_with_bar
 from tierlink.config.build import Deployment, build_deployment
 from tierlink.config.load import outcome_path
-from tierlink.config.schema import LlamaCppConfig, ReplayConfig, TierlinkConfig
+from tierlink.config.schema import ReplayConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.demo import BASELINES, DemoRun, DemoTurn, demo_policy, pick_questions, run_session
@@ -64,7 +64,9 @@ def demo(
         runs = [(main_name, main_policy)]
         if compare:
             runs += [(name, make_policy(name)) for name in BASELINES if name != main_name]
-        console.print(f"[dim]device: {_device_label(cfg, deployment.device)} (live); "
+        label = deployment.device + (f" = {device.catalogue_model.title}" if isinstance(device, LlamaCppEndpoint)
+                                     and device.catalogue_model is not None else "")
+        console.print(f"[dim]device: {label} (live); "
                       f"{len(questions)} questions; other models: `tierlink models`, --model NAME[/]")
         with Progress(console=console, transient=True) as progress:
             results = asyncio.run(_demo(deployment, questions, runs, progress))
@@ -86,13 +88,6 @@ def _console(as_json: bool) -> Console:
     if not console.is_terminal:
         console = Console(stderr=as_json, width=PIPE_WIDTH)
     return console
-
-
-def _device_label(cfg: TierlinkConfig, device: str) -> str:
-    spec = cfg.endpoints[device]
-    if isinstance(spec, LlamaCppConfig) and spec.model_path is None and spec.model:
-        return f"{device} = {model_catalogue()[spec.model].title}"
-    return device
 
 
 async def _demo(deployment: Deployment, questions: list[Outcome], runs: list[tuple[str, Policy]],

@@ -22,7 +22,7 @@ from tierlink.config.schema import (
 )
 from tierlink.core.errors import ConfigError
 from tierlink.data import ROUTERARENA_MCQ, shipped
-from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, model_catalogue
+from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, CatalogueModel, model_catalogue
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.registry import link_profiles
@@ -172,12 +172,17 @@ def check_reachable(config: TierlinkConfig, timeout_s: float = 3.0) -> None:
 
 def device_cascade(config: TierlinkConfig) -> dict[str, float | int | str | bool | None]:
     """Cascade thresholds for the device: calibrated ones for a catalogue model, else a hand-set log-prob cut."""
-    spec = config.endpoints[device_endpoint(config)]
-    if isinstance(spec, LlamaCppConfig) and spec.model_path is None:
-        calibrated = model_catalogue().require(spec.model or DEFAULT_MODEL, "model").cascade
-        if calibrated:
-            return dict(calibrated)
-    return dict(HAND_SET_CASCADE)
+    name = device_endpoint(config)
+    spec = config.endpoints[name]
+    entry = catalogue_entry(name, spec) if isinstance(spec, LlamaCppConfig) else None
+    return dict(entry.cascade) if entry is not None and entry.cascade else dict(HAND_SET_CASCADE)
+
+
+def catalogue_entry(name: str, endpoint: LlamaCppConfig) -> CatalogueModel | None:
+    """The catalogue model an embedded endpoint runs; None for a model file of your own."""
+    if endpoint.model_path is not None:
+        return None
+    return model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model")
 
 
 def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:
@@ -186,7 +191,7 @@ def _check_llamacpp(name: str, endpoint: LlamaCppConfig) -> None:
         raise ConfigError(f"endpoints.{name}.model_path", "both `model` and `model_path` are given",
                           "keep `model` (a catalogue name) or `model_path` (a GGUF file of your own), not both")
     if endpoint.model_path is None:
-        model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model")
+        catalogue_entry(name, endpoint)  # an unknown name is a ConfigError here
         return
     if not endpoint.model_path.is_file():
         raise ConfigError(f"endpoints.{name}.model_path", f"model file {endpoint.model_path} does not exist",
@@ -200,10 +205,11 @@ def configured_profile(name: str, endpoint: EndpointConfig) -> str | EndpointPro
     """The endpoint's profile as configured, or, for an embedded model, its catalogue entry's."""
     if endpoint.profile is not None:
         return endpoint.profile
-    if not isinstance(endpoint, LlamaCppConfig) or endpoint.model_path is not None:
+    entry = catalogue_entry(name, endpoint) if isinstance(endpoint, LlamaCppConfig) else None
+    if entry is None:
         raise ConfigError(f"endpoints.{name}.profile", "this endpoint has no catalogue model to take a profile from",
                           "name a profile (`tierlink profiles`) or give one inline")
-    return model_catalogue().require(endpoint.model or DEFAULT_MODEL, f"endpoints.{name}.model").profile
+    return entry.profile
 
 
 def _known_node(config: TierlinkConfig, node: str, field: str) -> None:
