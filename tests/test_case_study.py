@@ -12,6 +12,7 @@ import pytest
 
 from tierlink.bench.case_study_run import run_policy, turn_quality
 from tierlink.bench.conversations import VIEWS, build_case_study, turn_request
+from tierlink.context.history import HistoryPlan
 from tierlink.core import Budget
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.network.link import Link
@@ -96,7 +97,9 @@ def test_follow_up_without_its_first_turn_scores_half(case) -> None:  # type: ig
     completion = Completion(text="x", endpoint="cloud", model="cloud", usage=Usage(), origin="replay", recorded_score=1.0)
     base = dict(turn=2, answer="x", endpoint="cloud", reason="r", action=Action(endpoint="cloud", reason="r"),
                 usage=Usage(), budget_left=Budget(), completion=completion)
-    scores = {plan: turn_quality(follow_up, TurnResult(**base, history_plan=plan)) for plan in ("full", "last_1", "summary", "none")}  # type: ignore[arg-type]
+    plans = {"full": HistoryPlan(kind="full"), "last_1": HistoryPlan(kind="last_k", k=1),
+             "summary": HistoryPlan(kind="summary"), "none": HistoryPlan(kind="none")}
+    scores = {label: turn_quality(follow_up, TurnResult(**base, history_plan=plan)) for label, plan in plans.items()}  # type: ignore[arg-type]
     assert scores == {"full": 1.0, "last_1": 1.0, "summary": 1.0, "none": 0.5}
     independent = follow_up.model_copy(update={"follows_up": False})
-    assert turn_quality(independent, TurnResult(**base, history_plan="none")) == 1.0  # type: ignore[arg-type]
+    assert turn_quality(independent, TurnResult(**base, history_plan=HistoryPlan(kind="none"))) == 1.0  # type: ignore[arg-type]

@@ -168,3 +168,29 @@ def test_policy_and_budget_are_read(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, GOOD + "policy: {name: threshold, params: {threshold: 0.2}}\nbudget: {latency_s: 10, dollars: 0.01}\n"))
     assert config.policy.name == "threshold" and config.policy.params == {"threshold": 0.2}
     assert config.budget.dollars == 0.01 and config.budget.latency_s == 10
+
+
+def test_every_endpoint_kind_has_one_schema_and_one_builder_and_errors_name_them_all(tmp_path: Path) -> None:
+    from typing import get_args
+
+    from tierlink.config.build import ENDPOINT_BUILDERS
+    from tierlink.config.schema import ENDPOINT_KINDS, EndpointConfig
+
+    union = get_args(get_args(EndpointConfig)[0])
+    assert set(ENDPOINT_KINDS.values()) == set(union)
+    assert set(ENDPOINT_BUILDERS) == set(ENDPOINT_KINDS) == {get_args(c.model_fields["kind"].annotation)[0] for c in union}
+    bad = tmp_path / "kindless.yaml"
+    bad.write_text("nodes: {p: {tier: device}}\nendpoints: {d: {node: p, profile: x}}\n")
+    with pytest.raises(ConfigError, match="add `kind:` with one of llamacpp, openai, replay"):
+        load_config(bad)
+
+
+def test_team_patterns_come_from_one_registry_and_an_unknown_one_is_named() -> None:
+    from pydantic import ValidationError
+
+    from tierlink.agents.patterns.registry import team_patterns
+    from tierlink.agents.spec import TeamSpec
+
+    assert set(team_patterns()) == {"debate", "division", "hierarchical"}
+    with pytest.raises(ValidationError, match="unknown team pattern 'swarm': use one of: debate, division, hierarchical"):
+        TeamSpec(pattern="swarm")

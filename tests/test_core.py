@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tierlink.core import Budget, Latency, Ledger, Transfer, Usage
+from tierlink.core.ledger import Charge
 from tierlink.core.errors import ConfigError, EndpointError, RateLimited, TierlinkError
 
 
@@ -44,22 +45,27 @@ def test_budget_fits_and_spend() -> None:
     assert Budget().fits(dear)
 
 
-def _transfer(round_: int, sender: str, receiver: str, n_bytes: int, dollars: float) -> Transfer:
+def _transfer(round_: int, sender: str, receiver: str, n_bytes: int) -> Transfer:
     return Transfer(time_s=0.0, round=round_, sender=sender, receiver=receiver, link="l",
-                    tokens=n_bytes // 4, bytes=n_bytes, seconds=0.1, dollars=dollars,
+                    tokens=n_bytes // 4, bytes=n_bytes, seconds=0.1,
                     endpoint=receiver if sender == "phone" else sender, origin="simulated")
 
 
 def test_ledger_totals_by_edge_round_endpoint(tmp_path: Path) -> None:
     ledger = Ledger()
-    ledger.record(_transfer(1, "phone", "cloud", 400, 0.0))
-    ledger.record(_transfer(1, "cloud", "phone", 800, 0.002))
-    ledger.record(_transfer(2, "phone", "cloud", 200, 0.0))
+    ledger.record(_transfer(1, "phone", "cloud", 400))
+    ledger.record(_transfer(1, "cloud", "phone", 800))
+    ledger.record(_transfer(2, "phone", "cloud", 200))
+    ledger.charge(Charge(round=1, kind="answer", endpoint="cloud", caller="phone", callee="cloud",
+                         usage=Usage(input_tokens=100, dollars=0.002)))
     assert ledger.total().bytes == 1400
+    assert ledger.total().dollars == pytest.approx(0.002) and ledger.total().calls == 1
     assert ledger.by_edge()[("phone", "cloud")].bytes == 600
-    assert ledger.by_edge()[("cloud", "phone")].dollars == pytest.approx(0.002)
+    assert ledger.by_edge()[("phone", "cloud")].dollars == pytest.approx(0.002)  # the call's charge, once
+    assert ledger.by_edge()[("cloud", "phone")].dollars == 0.0  # a crossing carries no money
     assert ledger.by_round()[1].transfers == 2
     assert ledger.by_endpoint()["cloud"].transfers == 3
+    assert ledger.spent().input_tokens == 100
     out = tmp_path / "ledger.csv"
     ledger.to_csv(out)
     rows = list(csv.DictReader(out.open()))
@@ -68,7 +74,7 @@ def test_ledger_totals_by_edge_round_endpoint(tmp_path: Path) -> None:
 
 def test_ledger_is_append_only() -> None:
     ledger = Ledger()
-    ledger.record(_transfer(1, "phone", "cloud", 10, 0.0))
+    ledger.record(_transfer(1, "phone", "cloud", 10))
     snapshot = list(ledger)
     snapshot.clear()
     assert len(ledger) == 1

@@ -50,3 +50,24 @@ def test_the_walk_sees_nested_imports(tmp_path: Path) -> None:
     source = tmp_path / "probe.py"
     source.write_text("def f():\n    from tierlink.serve.app import x\nimport tierlink.learn.train\n")
     assert sorted(_imports(source)) == [(2, "serve"), (3, "learn")]
+
+
+MAX_FILE_LINES = 350
+MAX_FUNCTION_LINES = 60
+
+
+def test_files_and_functions_stay_small() -> None:
+    """A file a newcomer can read in one go, a function that fits on a screen (issue 13)."""
+    long_files, long_functions = [], []
+    for path in sorted(ROOT.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(ROOT)
+        if len(text.splitlines()) > MAX_FILE_LINES:
+            long_files.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    long_functions.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    assert not long_files, f"files over {MAX_FILE_LINES} lines: {long_files}"
+    assert not long_functions, f"functions over {MAX_FUNCTION_LINES} lines: {long_functions}"

@@ -31,7 +31,7 @@ def _run(answers: list[dict[str, str]], messages: list[tuple[int, str, str]], go
                                bytes=40, seconds=0.0, dollars=0.0, endpoint="e", origin="simulated"))
     return TeamResult(task=Task(id="t", question="q?", gold=gold), pattern="debate", topology="full",
                       answer=majority(answers[-1]), rounds=len(answers), stopped_because="max rounds",
-                      answers=answers, usage={}, ledger=ledger, wall_s=0.0)
+                      answers=answers, ledger=ledger, wall_s=0.0)
 
 
 def test_moving_toward_gold_scores_plus_one_and_toward_a_wrong_answer_minus_one() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 from tierlink.core.errors import EndpointError, EndpointTimeout, TierlinkError
 from tierlink.endpoints.breaker import CircuitBreaker, counts_against
-from tierlink.serve.errors import ApiError
 from tierlink.serve.ratelimit import RateLimiter
+from tierlink.serve.refusals import BadRequest
 from tierlink.serve.store import SessionRecord, SpendRecord, Store
 from tierlink.serve.wire import ChatRequest
 
@@ -94,11 +94,11 @@ def test_request_mapping_refuses_what_it_cannot_honour() -> None:
         ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}]} | body).tierlink_messages()
 
     messages()
-    with pytest.raises(ApiError, match="n > 1"):
+    with pytest.raises(BadRequest, match="n > 1"):
         messages(n=2)
-    with pytest.raises(ApiError, match="last message"):
+    with pytest.raises(BadRequest, match="last message"):
         messages(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
-    with pytest.raises(ApiError, match="image_url"):
+    with pytest.raises(BadRequest, match="image_url"):
         messages(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}])
     parts = ChatRequest.model_validate({"model": "m", "messages": [
         {"role": "developer", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]})

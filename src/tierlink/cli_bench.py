@@ -21,6 +21,7 @@ from tierlink.bench.pair import FloatArray
 from tierlink.bench.plots import plot_curves, plot_selection
 from tierlink.bench.report import metric_cells, write_report
 from tierlink.bench.scores import read_scores, write_scores
+from tierlink.cli_case_study import conversations
 from tierlink.cli_fail import fail
 from tierlink.core.errors import TierlinkError
 
@@ -223,111 +224,6 @@ def nway(
     console.print(f"[dim]quality: replay; cost: {cost_note}; figure: {path}[/]")
 
 
-CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing", "llm-router")
 
 
-@bench_app.command()
-def conversations(
-    count: Annotated[int, typer.Option("--conversations", "-n", min=1, help="Number of conversations.")] = 60,
-    seed: Seed = 0,
-    data_root: DataRoot = None,
-    policies: Annotated[str, typer.Option(help="Comma-separated policies to compare.")] = ",".join(CASE_POLICIES),
-    budget_s: Annotated[float, typer.Option(help="Latency budget per conversation (s).")] = 30.0,
-    budget_usd: Annotated[float, typer.Option(help="Dollar budget per conversation.")] = 0.05,
-    link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
-    cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
-    learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
-    rl: Annotated[list[Path] | None, typer.Option(help="Also run the `rl` policy trained in this directory (repeatable: one per seed).")] = None,
-    split: Annotated[str, typer.Option(help="Questions from the test split (trained routers never saw them), train, or all.")] = "test",
-    png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
-    as_json: AsJson = False,
-) -> None:
-    """The case study: policies on multi-turn conversations built from recorded outcomes (Fig. 4)."""
-    import asyncio
-    from functools import partial
-
-    from tierlink.bench.case_study_run import PolicySummary, run_policy
-    from tierlink.bench.conversations import build_case_study
-    from tierlink.bench.plots import plot_tradeoffs
-    from tierlink.core.budget import Budget
-    from tierlink.endpoints.registry import endpoint_profiles
-    from tierlink.network.link import Link
-    from tierlink.network.registry import link_profiles
-    from tierlink.routing.policy import Policy, make_policy
-    from tierlink.routing.relevance import default_scorer
-
-    console = Console(stderr=as_json)
-    names = [p.strip() for p in policies.split(",") if p.strip()]
-    if learned is not None and "learned" not in names:
-        names.append("learned")
-    rl_dirs = {f"rl({path.name})": path for path in rl or []}
-    names += list(rl_dirs)
-    try:
-        with console.status("building conversations from recorded outcomes"):
-            if split not in ("test", "train", "all"):
-                raise TierlinkError(f"--split must be test, train or all, not '{split}'")
-            case = build_case_study(count, seed, data_root, split=split)  # type: ignore[arg-type]
-        profiles = endpoint_profiles()
-        device = profiles["jetson-orin-nano/llama3.2-1b-q4"]
-        cloud = profiles["gpt-4o"]
-        path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
-        router = None
-        if "llm-router" in names:
-            from tierlink.config.build import build_endpoint
-            from tierlink.config.load import default_config
-
-            router = build_endpoint("gemma", default_config().endpoints["gemma"])
-
-        loaded: dict[str, Policy] = {}  # trained policies are stateless: load each model once
-
-        def factory(name: str) -> Policy:
-            if name in loaded:
-                return loaded[name]
-            params: dict[str, object] = {"router": router} if name == "llm-router" else {}
-            if name in rl_dirs:
-                loaded[name] = make_policy("rl", model=str(rl_dirs[name]))
-                return loaded[name]
-            if name == "learned":
-                if learned is None:
-                    raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")
-                loaded[name] = make_policy("learned", model=str(learned))
-                return loaded[name]
-            if name == "threshold":
-                params = {"difficulty": "reasoning", "threshold": 0.25}
-            if name == "random":
-                params = {"seed": seed}
-            if name == "cascade":  # recorded drafts carry no log-probabilities: judge by length
-                params = {"min_logprob": None, "max_draft_tokens": cascade_tokens}
-            return make_policy(name, **params)
-
-        for name in names:
-            factory(name)  # fail fast on unknown names
-        scorer = default_scorer()
-        budget = Budget(latency_s=budget_s, dollars=budget_usd)
-        summaries: list[PolicySummary] = []
-        with Progress(console=console, transient=True) as progress:
-            for name in names:
-                task = progress.add_task(name, total=len(case.conversations))
-                summaries.append(asyncio.run(run_policy(
-                    name, partial(factory, name), case, budget, path, device, cloud, scorer,
-                    partial(progress.advance, task))))
-    except TierlinkError as exc:
-        fail(exc)
-    origin = "quality replay; latency, dollars, attachment effect simulated" + (
-        "; llm-router's own calls live (embedded Gemma)" if "llm-router" in names else "")
-    plot_tradeoffs([(s.policy, s.mean_latency_s, s.mean_dollars, s.mean_quality) for s in summaries],
-                   f"case study: {count} conversations ({case.sources}), budget {budget_s:g} s / ${budget_usd:g}",
-                   png, origin)
-    if as_json:
-        typer.echo(json.dumps([s.model_dump() for s in summaries], indent=2))
-        return
-    table = Table(title=f"case study: {count} conversations, {sum(len(c.turns) for c in case.conversations)} turns, "
-                        f"budget {budget_s:g} s and ${budget_usd:g} each, link {link}")
-    for column in ("policy", "quality", "s/conv", "$/conv", "cloud", "views", "over s", "over $", "refused", "fallback"):
-        table.add_column(column, justify="right")
-    for s in summaries:
-        table.add_row(s.policy, f"{s.mean_quality:.3f}", f"{s.mean_latency_s:.1f}", f"{s.mean_dollars:.4f}",
-                      f"{100 * s.cloud_share:.0f}%", f"{s.attachments_per_cloud_turn:.1f}", str(s.latency_over_budget),
-                      str(s.dollar_over_budget), str(s.refusals), str(s.fallbacks))
-    console.print(table)
-    console.print(f"[dim]{origin}; device {device.name}, cloud {cloud.name}; figure: {png}[/]")
+bench_app.command()(conversations)

@@ -1,5 +1,6 @@
 """The two things every pattern does: ask an agent's model, and send a message to another agent.
-Both turn faults into notes so a team run always finishes."""
+Both turn faults into notes on the run's Traffic so a team run always finishes; every call is
+charged there, once."""
 
 from __future__ import annotations
 
@@ -7,26 +8,25 @@ from tierlink.agents.team import Agent
 from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.errors import LinkDown, TierlinkError
 from tierlink.core.messages import Request
-from tierlink.core.usage import Usage
 
 
-async def ask(agent: Agent, prompt: str, max_tokens: int, usage: dict[str, Usage], notes: list[str],
-              fallback: str = "", temperature: float = 0.0, seed: int | None = None) -> str:
-    """One model call; on failure the agent keeps `fallback` and the failure is noted."""
+async def ask(traffic: Traffic, agent: Agent, prompt: str, round: int, max_tokens: int, fallback: str = "",
+              temperature: float = 0.0, seed: int | None = None) -> str:
+    """One model call in `round`; on failure the agent keeps `fallback` and the failure is noted."""
     try:
         completion = await agent.endpoint.complete(
-            Request.of(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed))
+            Request.of(prompt, max_tokens=max_tokens, temperature=temperature, seed=seed, turn=round))
     except TierlinkError as exc:
-        notes.append(f"{agent.name}: {exc}; keeps its previous answer")
+        traffic.notes.append(f"{agent.name}: {exc}; keeps its previous answer")
         return fallback
-    usage[agent.name] = usage.get(agent.name, Usage()) + completion.usage
+    traffic.charge(agent.name, round, completion.usage)
     return completion.text.strip()
 
 
-def deliver(traffic: Traffic, message: AgentMessage, notes: list[str]) -> AgentMessage | None:
+def deliver(traffic: Traffic, message: AgentMessage) -> AgentMessage | None:
     """Send over the topology; a cut link drops the message (noted) instead of failing the run."""
     try:
         return traffic.send(message)
     except LinkDown as exc:
-        notes.append(f"{message.sender} -> {message.receiver} not delivered: {exc}")
+        traffic.notes.append(f"{message.sender} -> {message.receiver} not delivered: {exc}")
         return None

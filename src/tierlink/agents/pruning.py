@@ -158,7 +158,7 @@ def _traffic(results: Sequence[TeamResult]) -> Totals:
     totals = [r.ledger.total() for r in results]
     return Totals(transfers=sum(t.transfers for t in totals), tokens=sum(t.tokens for t in totals),
                   bytes=sum(t.bytes for t in totals), seconds=sum(t.seconds for t in totals),
-                  dollars=sum(t.dollars for t in totals))
+                  calls=sum(t.calls for t in totals), dollars=sum(t.dollars for t in totals))
 
 
 def _accuracy(results: Sequence[TeamResult]) -> float | None:

@@ -21,11 +21,6 @@ class Task(BaseModel):
     gold: str | None = None
 
 
-def total_usage(usage: dict[str, Usage]) -> Usage:
-    """Every agent's model usage added up."""
-    return sum(usage.values(), Usage())
-
-
 @dataclass
 class TeamResult:
     """The final answer, each round's answers by agent, model usage by agent, and the traffic."""
@@ -37,8 +32,7 @@ class TeamResult:
     rounds: int
     stopped_because: str
     answers: list[dict[str, str]]  # one dict (agent -> answer) per round
-    usage: dict[str, Usage]  # model calls, by agent (messages read are part of their input tokens)
-    ledger: Ledger
+    ledger: Ledger  # the run's one account: messages (transfers) and model calls (charges)
     wall_s: float
     notes: list[str] = field(default_factory=list)
 
@@ -48,8 +42,14 @@ class TeamResult:
         return None if self.task.gold is None else bool(grade(self.answer, self.task.gold))
 
     @property
+    def usage(self) -> dict[str, Usage]:
+        """Model calls by agent, from the ledger's charges (messages read are part of their input tokens)."""
+        agents = dict.fromkeys(c.caller for c in self.ledger.charges)
+        return {agent: self.ledger.spent(lambda c, a=agent: c.caller == a) for agent in agents}
+
+    @property
     def total_usage(self) -> Usage:
-        return total_usage(self.usage)
+        return self.ledger.spent()
 
     def summary(self) -> dict[str, object]:
         """Flat figures for tables and JSON output."""

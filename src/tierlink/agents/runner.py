@@ -10,17 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
 
-from tierlink.agents.history import EdgeHistory, HistoryPolicy
-from tierlink.agents.patterns.debate import debate
-from tierlink.agents.patterns.division import division_of_labour
-from tierlink.agents.patterns.hierarchical import hierarchical
+from tierlink.agents.patterns.registry import team_patterns
 from tierlink.agents.result import Task, TeamResult
-from tierlink.agents.stop import Consensus, MaxRounds, StopCondition, TokenBudget
+from tierlink.agents.spec import TeamSpec
 from tierlink.agents.team import Agent, Team
 from tierlink.agents.topology import Topology, parse_topology
 from tierlink.config.build import Deployment
@@ -29,28 +24,7 @@ from tierlink.core.ledger import Ledger
 from tierlink.endpoints.base import unwrapped
 from tierlink.network.node import Node
 
-Pattern = Literal["debate", "division", "hierarchical"]
-LEAD_ROLE = {"debate": "solver", "division": "planner", "hierarchical": "supervisor"}
-
-
-class TeamSpec(BaseModel):
-    """Everything that defines a team run except the tasks."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    pattern: Pattern = "debate"
-    topology: str = "full"
-    agents: int = Field(3, ge=1, le=64)
-    rounds: int = Field(2, ge=0, le=20, description="debate: revision rounds; hierarchical: max steps")
-    endpoints: list[str] = Field(default_factory=list, description="endpoint names, round-robin; default the device")
-    lead_endpoint: str | None = Field(None, description="endpoint of the first agent (planner / supervisor / judge)")
-    history: Literal["full", "last_round", "summary"] = "last_round"
-    compress_tokens: int | None = Field(None, gt=0)
-    consensus: float | None = Field(None, gt=0, le=1, description="debate: stop when this share agrees")
-    max_tokens_total: int | None = Field(None, gt=0, description="stop when model tokens reach this")
-    max_tokens: int = Field(48, gt=0, description="per model call")
-    judge: bool = False
-
+__all__ = ["TeamSpec", "agent_names", "build_team", "load_tasks", "run_task", "run_tasks"]
 
 
 def agent_names(spec: TeamSpec) -> list[str]:
@@ -67,7 +41,7 @@ def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
         name = spec.lead_endpoint if index == 0 and spec.lead_endpoint else names[index % len(names)]
         endpoint = unwrapped(deployment.endpoints[name])  # each agent runs at its own node: no device link
         tier = deployment.nodes[deployment.config.endpoints[name].node].tier
-        role = LEAD_ROLE[spec.pattern] if index == 0 else "worker" if spec.pattern != "debate" else "solver"
+        role = team_patterns()[spec.pattern].lead_role if index == 0 else "worker" if spec.pattern != "debate" else "solver"
         if spec.judge and spec.pattern == "debate" and index == 0:
             role = "judge"
         agents.append(Agent(agent_names(spec)[index], endpoint, Node(name=f"{tier}-{index}", tier=tier), role=role))
@@ -75,25 +49,9 @@ def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
     return team, parse_topology(spec.topology, team.names)
 
 
-def stop_condition(spec: TeamSpec) -> StopCondition | None:
-    condition: StopCondition | None = None
-    if spec.consensus is not None:
-        condition = Consensus(spec.consensus)
-    if spec.max_tokens_total is not None:
-        budget = TokenBudget(spec.max_tokens_total)
-        condition = budget if condition is None else condition | budget
-    return condition
-
-
 async def run_task(spec: TeamSpec, team: Team, topology: Topology, task: Task, ledger: Ledger | None = None) -> TeamResult:
-    if spec.pattern == "debate":
-        history = HistoryPolicy(default=EdgeHistory(kind=spec.history, compress_tokens=spec.compress_tokens))
-        return await debate(task, team, topology, rounds=spec.rounds, history=history, stop=stop_condition(spec),
-                            aggregate="judge" if spec.judge else "majority", max_tokens=spec.max_tokens, ledger=ledger)
-    if spec.pattern == "division":
-        return await division_of_labour(task, team, topology, max_tokens=spec.max_tokens, ledger=ledger)
-    return await hierarchical(task, team, topology, max_steps=max(1, spec.rounds), stop=stop_condition(spec) or MaxRounds(max(1, spec.rounds)),
-                              max_tokens=spec.max_tokens, ledger=ledger)
+    """One task by the spec's pattern, looked up in the pattern registry."""
+    return await team_patterns().require(spec.pattern, "pattern").run(task, team, topology, spec, ledger)
 
 
 async def run_tasks(spec: TeamSpec, deployment: Deployment, tasks: Sequence[Task],

@@ -16,9 +16,9 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tierlink.agents.team import Agent
+from tierlink.agents.traffic import Traffic
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Request
-from tierlink.core.usage import Usage
 
 Model = TypeVar("Model", bound=BaseModel)
 _OBJECT = re.compile(r"\{.*\}", re.DOTALL)
@@ -40,20 +40,22 @@ def _problem(exc: ValidationError) -> str:
     return f"{where}: {first.get('msg', 'invalid')} ({exc.error_count()} error(s))"
 
 
-async def ask_structured(agent: Agent, prompt: str, model: type[Model], max_tokens: int,
-                         usage: dict[str, Usage], notes: list[str], constrain: bool = False) -> Model | None:
-    """A validated `model` from `agent`, after at most one repair; None (noted) if still invalid."""
+async def ask_structured(traffic: Traffic, agent: Agent, prompt: str, model: type[Model], round: int, max_tokens: int,
+                         constrain: bool = False) -> Model | None:
+    """A validated `model` from `agent`, after at most one repair; None (noted) if still invalid.
+    Both calls are charged to the run's traffic."""
+    notes = traffic.notes
     schema = model.model_json_schema()
     shown = json.dumps(schema, separators=(",", ":"))
     text = ASK.format(prompt=prompt, schema=shown)
     for attempt in ("first reply", "repair"):
         try:
             completion = await agent.endpoint.complete(
-                Request.of(text, max_tokens=max_tokens, json_schema=schema if constrain else None))
+                Request.of(text, max_tokens=max_tokens, json_schema=schema if constrain else None, turn=round))
         except TierlinkError as exc:
             notes.append(f"{agent.name}: {exc}")
             return None
-        usage[agent.name] = usage.get(agent.name, Usage()) + completion.usage
+        traffic.charge(agent.name, round, completion.usage)
         try:
             result = parse(model, completion.text)
         except ValidationError as exc:

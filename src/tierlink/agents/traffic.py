@@ -1,9 +1,10 @@
-"""Every message between agents is a transfer over the link between their nodes, in a Ledger.
+"""A team run's one account: every message between agents is a transfer over the link between
+their nodes, and every model call an agent makes is a charge, in one Ledger.
 
 A message is serialised as the JSON envelope that would cross the wire, so its byte count is
 real; its link time follows the link model (simulated); its tokens are the receiver's input
-tokens to read it (estimated from the text) and its dollars what the receiver's provider
-charges for them. A message may only cross an edge of the topology.
+tokens to read it (estimated from the text). What reading it costs is paid once, in the
+receiver's next call's charge. A message may only cross an edge of the topology.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pydantic import BaseModel, ConfigDict
 from tierlink.agents.team import Team
 from tierlink.agents.topology import Topology
 from tierlink.core.errors import LinkDown, TierlinkError
-from tierlink.core.ledger import Ledger, Transfer
+from tierlink.core.ledger import Charge, Ledger, Transfer
 from tierlink.core.tokens import estimate_tokens
+from tierlink.core.usage import Usage
 from tierlink.network.link import Direction
 
 MessageKind = Literal["answer", "plan", "subtask", "result", "assignment", "observation", "verdict"]
@@ -49,14 +51,24 @@ class AgentMessage(BaseModel):
 
 
 class Traffic:
-    """Sends messages along a topology's edges and records each one; `now` is its own time cursor
-    (seconds since the run began) against which link outages are checked."""
+    """Sends messages along a topology's edges, charges agents' calls, and keeps the run's notes;
+    `now` is its own time cursor (seconds since the run began) for link outages."""
 
     def __init__(self, team: Team, topology: Topology, ledger: Ledger | None = None) -> None:
         self.team = team
         self.topology = topology
         self.ledger = ledger if ledger is not None else Ledger()
+        self.notes: list[str] = []
         self.now = 0.0
+
+    def charge(self, agent: str, round: int, usage: Usage) -> None:
+        """One model call of `agent`: the only place a team's dollars are recorded."""
+        endpoint = self.team.agent(agent).endpoint
+        self.ledger.charge(Charge(round=round, kind="agent", endpoint=endpoint.name, caller=agent, callee=agent, usage=usage))
+
+    def spent(self) -> Usage:
+        """Every call charged so far."""
+        return self.ledger.spent()
 
     def send(self, message: AgentMessage) -> AgentMessage:
         """Record `message`; raises MissingEdge off the topology and LinkDown on a cut link."""
@@ -71,11 +83,10 @@ class Traffic:
         if link is not None:
             direction: Direction = "up" if self.team.agent(sender).node.name == link.a else "down"
             seconds = link.transfer_seconds(size, direction)
-        tokens = estimate_tokens(message.content)
         endpoint = self.team.agent(receiver).endpoint
         self.ledger.record(Transfer(
             time_s=self.now, round=message.round, sender=sender, receiver=receiver,
-            link=link.name if link is not None else "local", tokens=tokens, bytes=size, seconds=seconds,
-            dollars=tokens * endpoint.profile.price_in_per_mtok / 1e6, endpoint=endpoint.name, origin="simulated",
+            link=link.name if link is not None else "local", tokens=estimate_tokens(message.content), bytes=size,
+            seconds=seconds, endpoint=endpoint.name, origin="simulated",
         ))
         return message

@@ -107,7 +107,7 @@ def turn_quality(turn: ConversationTurn, result: TurnResult) -> float:
         saw_view = result.endpoint == "cloud" and VIEWS.index(turn.view) in result.attachments_sent
         if not saw_view:
             score *= MISSING_VIEW_FACTOR
-    if turn.follows_up and result.history_plan == "none":
+    if turn.follows_up and result.history_plan.kind == "none":
         score *= MISSING_CONTEXT_FACTOR
     return score
 

@@ -6,7 +6,9 @@ the link and is written to the deployment's ledger.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from tierlink.config.load import (
@@ -55,10 +57,13 @@ class Deployment:
     device: str
     clock: Clock
     ledger: Ledger = field(default_factory=Ledger)
+    records: bool = True  # False: sessions charge only the sink they are given (a server's per-request record)
 
     def session(self, policy: Policy, budget: Budget | None = None, **kw: Any) -> Session:
-        """A vertical session over these endpoints, each in its node's privacy zone."""
+        """A vertical session over these endpoints, each in its node's privacy zone, charging its
+        calls to the deployment's ledger unless given another sink (`charges=`)."""
         zones = {name: self.nodes[spec.node].privacy_zone for name, spec in self.config.endpoints.items()}
+        kw.setdefault("charges", self.ledger if self.records else None)
         return Session(self.endpoints, self.device, policy, budget, zones, **kw)
 
     async def aclose(self) -> None:
@@ -68,8 +73,8 @@ class Deployment:
 
 def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None, record_transfers: bool = True) -> Deployment:
     """Instantiate the configuration; models load lazily on first use. A long-running server
-    passes record_transfers=False: it keeps its own spend records, and the in-memory ledger
-    would grow without bound."""
+    passes record_transfers=False: it keeps its own spend records (charges included), and the
+    in-memory ledger would grow without bound."""
     check_config(config)
     ledger = ledger or Ledger()
     clock: Clock = VirtualClock() if config.mode == "simulated" else RealClock()
@@ -85,7 +90,7 @@ def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None, recor
             link = _oriented(links[link_name], device_node)
             endpoint = LinkedEndpoint(endpoint, link, clock, ledger if record_transfers else None)
         endpoints[name] = endpoint
-    return Deployment(config, nodes, links, endpoints, device, clock, ledger)
+    return Deployment(config, nodes, links, endpoints, device, clock, ledger, records=record_transfers)
 
 
 def build_link(name: str, spec: LinkConfig) -> Link:
@@ -105,42 +110,33 @@ def build_link(name: str, spec: LinkConfig) -> Link:
 
 
 def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
-    profile = resolve_profile(name, spec)
-    if isinstance(spec, LlamaCppConfig):
-        return LlamaCppEndpoint(
-            name=name,
-            profile=profile,
-            node=spec.node,
-            model=spec.model,
-            model_path=spec.model_path,
-            prompt_format=spec.prompt_format,
-            chat_format=spec.chat_format,
-            n_ctx=spec.n_ctx,
-            n_threads=spec.n_threads,
-            seed=spec.seed,
-        )
-    if isinstance(spec, OpenAIConfig):
-        return OpenAICompatEndpoint(
-            name=name,
-            base_url=str(spec.base_url),
-            model=spec.model,
-            profile=profile,
-            node=spec.node,
-            api_key_env=spec.api_key_env,
-            timeout_s=spec.timeout_s,
-            max_retries=spec.max_retries,
-            max_retry_wait_s=spec.max_retry_wait_s,
-            first_chunk_timeout_s=spec.first_chunk_timeout_s,
-        )
-    assert isinstance(spec, ReplayConfig)
+    """The endpoint a configuration entry describes, by its kind's builder."""
+    return ENDPOINT_BUILDERS[spec.kind](name, spec, resolve_profile(name, spec))  # type: ignore[arg-type]
+
+
+def _llamacpp(name: str, spec: LlamaCppConfig, profile: EndpointProfile) -> Endpoint:
+    return LlamaCppEndpoint(name=name, profile=profile, node=spec.node, model=spec.model, model_path=spec.model_path,
+                            prompt_format=spec.prompt_format, chat_format=spec.chat_format, n_ctx=spec.n_ctx,
+                            n_threads=spec.n_threads, seed=spec.seed)
+
+
+def _openai(name: str, spec: OpenAIConfig, profile: EndpointProfile) -> Endpoint:
+    return OpenAICompatEndpoint(name=name, base_url=str(spec.base_url), model=spec.model, profile=profile, node=spec.node,
+                                api_key_env=spec.api_key_env, timeout_s=spec.timeout_s, max_retries=spec.max_retries,
+                                max_retry_wait_s=spec.max_retry_wait_s, first_chunk_timeout_s=spec.first_chunk_timeout_s)
+
+
+def _replay(name: str, spec: ReplayConfig, profile: EndpointProfile) -> Endpoint:
     table = OutcomeTable.from_path(outcome_path(spec.outcomes, f"endpoints.{name}.outcomes"))
     if spec.model not in table.models:
-        raise ConfigError(
-            f"endpoints.{name}.model",
-            f"the outcome table has no records of model '{spec.model}'",
-            f"use one of: {', '.join(table.models)}",
-        )
+        raise ConfigError(f"endpoints.{name}.model", f"the outcome table has no records of model '{spec.model}'",
+                          f"use one of: {', '.join(table.models)}")
     return ReplayEndpoint(name=name, table=table, model=spec.model, profile=profile, node=spec.node)
+
+
+# one builder per endpoint kind (the kinds: config.schema.ENDPOINT_KINDS; a test keeps the two equal)
+ENDPOINT_BUILDERS: Mapping[str, Callable[[str, Any, EndpointProfile], Endpoint]] = MappingProxyType(
+    {"llamacpp": _llamacpp, "openai": _openai, "replay": _replay})
 
 
 def resolve_profile(name: str, spec: EndpointConfig) -> EndpointProfile:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from tierlink.config.schema import ENDPOINT_KINDS
 from tierlink.core.errors import ConfigError
 
 _FIXES = {
@@ -16,7 +17,7 @@ _FIXES = {
     "less_than_equal": "use a number of at most {le}",
     "literal_error": "use one of {expected}",
     "union_tag_invalid": "set kind to one of {expected_tags}",
-    "union_tag_not_found": "add `kind:` with one of llamacpp, openai, replay",
+    "union_tag_not_found": "add `kind:` with one of {kinds}",
     "url_parsing": "give a full URL such as http://127.0.0.1:8000/v1",
     "url_scheme": "use an http:// or https:// URL",
     "float_parsing": "write a plain number",
@@ -37,9 +38,9 @@ def config_error_from(exc: ValidationError, prefix: str = "") -> ConfigError:
 
 
 def _one(error: ErrorDetails, prefix: str) -> ConfigError:
-    parts = [str(p) for p in error["loc"] if p not in ("llamacpp", "openai", "replay")]
+    parts = [str(p) for p in error["loc"] if p not in ENDPOINT_KINDS]
     field = ".".join([prefix, *parts] if prefix else parts) or "(top level)"
-    context = dict(error.get("ctx") or {})
+    context = dict(error.get("ctx") or {}) | {"kinds": ", ".join(ENDPOINT_KINDS)}
     template = _FIXES.get(error["type"], "correct the value")
     try:
         fix = template.format(**context)

@@ -79,6 +79,9 @@ class ReplayConfig(_EndpointBase):
     model: str
 
 
+# The endpoint kinds, by the `kind:` each is written with: the one list that the schema's union,
+# the builders (config/build.py) and the error messages (config/errors.py) all read.
+ENDPOINT_KINDS: dict[str, type[_EndpointBase]] = {"llamacpp": LlamaCppConfig, "openai": OpenAIConfig, "replay": ReplayConfig}
 EndpointConfig = Annotated[
     LlamaCppConfig | OpenAIConfig | ReplayConfig, Field(discriminator="kind")
 ]

@@ -14,7 +14,7 @@ from tierlink.core.errors import (
     TierlinkError,
     UnknownPrompt,
 )
-from tierlink.core.ledger import Ledger, Totals, Transfer
+from tierlink.core.ledger import Charge, ChargeSink, Ledger, Totals, Transfer
 from tierlink.core.messages import Attachment, Completion, Message, Request
 from tierlink.core.usage import Latency, Origin, Usage
 
@@ -29,6 +29,8 @@ __all__ = [
     "EndpointTimeout",
     "EndpointUnavailable",
     "Latency",
+    "Charge",
+    "ChargeSink",
     "Ledger",
     "LinkDown",
     "Message",

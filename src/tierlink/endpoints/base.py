@@ -49,6 +49,10 @@ class Endpoint(ABC):
         """Release resources (HTTP clients, model memory). Default: nothing to release."""
         return
 
+    async def warm(self) -> None:
+        """Load what the first call would otherwise wait for (model weights). Default: nothing."""
+        return
+
     def quote(self, request: Request) -> Usage | None:
         """The exact usage this request will report, if the endpoint knows it in advance
         (replay does); None means only a worst-case bound can be computed."""
@@ -73,6 +77,9 @@ class WrappedEndpoint(Endpoint):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+    async def warm(self) -> None:
+        await self.inner.warm()
 
     def quote(self, request: Request) -> Usage | None:
         return self.inner.quote(request)

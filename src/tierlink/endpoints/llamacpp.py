@@ -82,6 +82,10 @@ class LlamaCppEndpoint(Endpoint):
         self._load_lock = threading.Lock()
         self._model_lock = threading.Lock()  # llama.cpp contexts are not thread-safe across loops
 
+    async def warm(self) -> None:
+        """Load the model in a thread, so a server is ready before its first request."""
+        await asyncio.to_thread(self.load)
+
     def load(self) -> Any:
         """Load the model now (blocking); later calls reuse it."""
         with self._load_lock:
@@ -158,34 +162,9 @@ class LlamaCppEndpoint(Endpoint):
 
         llm = self.load()
         recorder = LogprobRecorder(greedy=request.temperature == 0) if request.logprobs else None
-        kwargs: dict[str, Any] = {
-            "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
-            "repeat_penalty": 1.0,
-            "seed": self.seed if request.seed is None else request.seed,
-            "stream": stream,
-        }
-        if recorder is not None:
-            kwargs["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
-        if request.json_schema is not None:
-            kwargs["grammar"] = self._grammar(json.dumps(request.json_schema, sort_keys=True))
         llama_cpp.llama_perf_context_reset(llm.ctx)
         started = time.perf_counter()
-        try:
-            if self.prompt_format == "chat":
-                messages = [m.model_dump() for m in request.messages]
-                input_tokens = None
-                result = llm.create_chat_completion(
-                    messages=messages, stop=list(request.stop) or None, **kwargs
-                )
-            else:
-                prompt = qa_transcript(request.messages)
-                input_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True))
-                result = llm.create_completion(
-                    prompt=prompt, stop=list(request.stop or QA_STOPS), **kwargs
-                )
-        except ValueError as exc:  # e.g. prompt longer than the context window
-            raise EndpointError(self.name, str(exc)) from exc
+        result, input_tokens = self._start(llm, request, self._generation_options(request, recorder, stream))
         if stream:
             parts: list[str] = []
             finish_reason = None
@@ -221,6 +200,35 @@ class LlamaCppEndpoint(Endpoint):
                 text, finish_reason, input_tokens, output_tokens, waited, wall, perf, recorder
             )
         )
+
+    def _generation_options(self, request: Request, recorder: LogprobRecorder | None, stream: bool) -> dict[str, Any]:
+        """llama.cpp's sampling options for this request (log-prob recorder, JSON grammar)."""
+        import llama_cpp
+
+        options: dict[str, Any] = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "repeat_penalty": 1.0,
+            "seed": self.seed if request.seed is None else request.seed,
+            "stream": stream,
+        }
+        if recorder is not None:
+            options["logits_processor"] = llama_cpp.LogitsProcessorList([recorder])
+        if request.json_schema is not None:
+            options["grammar"] = self._grammar(json.dumps(request.json_schema, sort_keys=True))
+        return options
+
+    def _start(self, llm: Any, request: Request, options: dict[str, Any]) -> tuple[Any, int | None]:
+        """Begin generating (chat template or Q/A transcript); the prompt's token count when known."""
+        try:
+            if self.prompt_format == "chat":
+                messages = [m.model_dump() for m in request.messages]
+                return llm.create_chat_completion(messages=messages, stop=list(request.stop) or None, **options), None
+            prompt = qa_transcript(request.messages)
+            input_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True))
+            return llm.create_completion(prompt=prompt, stop=list(request.stop or QA_STOPS), **options), input_tokens
+        except ValueError as exc:  # e.g. prompt longer than the context window
+            raise EndpointError(self.name, str(exc)) from exc
 
     @functools.lru_cache(maxsize=16)  # noqa: B019 - a handful of schemas per endpoint, kept for its life
     def _grammar(self, schema: str) -> Any:

@@ -27,14 +27,14 @@ from tierlink.core.errors import (
     RateLimited,
 )
 from tierlink.core.messages import Completion, Request
+from tierlink.core.tokens import CHARS_PER_TOKEN
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.profile import EndpointProfile
-from tierlink.endpoints.retry_after import retry_after_seconds
+from tierlink.endpoints.upstream_errors import error_message, status_error, upstream_message
 
 T = TypeVar("T")
 _TOP_LOGPROBS = 20
-CHARS_PER_TOKEN = 4
 
 
 class OpenAICompatEndpoint(Endpoint):
@@ -107,7 +107,7 @@ class OpenAICompatEndpoint(Endpoint):
         except httpx.HTTPError as exc:
             raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
         if response.status_code >= 400:
-            raise _status_error(self.name, response.status_code, response.headers, _error_message(response))
+            raise status_error(self.name, response.status_code, response.headers, error_message(response))
         try:
             return _namespace(response.json())
         except ValueError as exc:
@@ -258,7 +258,7 @@ class OpenAICompatEndpoint(Endpoint):
             except (TimeoutError, openai.APITimeoutError) as exc:
                 raise EndpointTimeout(self.name, f"no {waiting_for} within {deadline_s:.1f}s") from exc
             except openai.APIStatusError as exc:
-                error = _status_error(self.name, exc.status_code, exc.response.headers, _upstream_message(exc))
+                error = status_error(self.name, exc.status_code, exc.response.headers, upstream_message(exc))
             except openai.APIConnectionError as exc:
                 error = EndpointUnavailable(self.name, f"cannot connect: {exc.__cause__ or exc}")
             except EndpointTimeout:
@@ -309,35 +309,6 @@ def _estimated_usage(request: Request, text: str) -> SimpleNamespace:
         completion_tokens=max(1, len(text) // CHARS_PER_TOKEN) if text else 0,
         prompt_tokens_details=None,
     )
-
-
-def _status_error(endpoint: str, status: int, headers: Any, message: str) -> EndpointError:
-    """429, or 503 with Retry-After, is RateLimited (its hint honoured); any other status an EndpointError."""
-    retry_after = retry_after_seconds(headers)
-    if status == 429 or (status == 503 and retry_after is not None):
-        return RateLimited(endpoint, message, retry_after, status=status)
-    return EndpointError(endpoint, message, status=status)
-
-
-def _error_message(response: httpx.Response) -> str:
-    """The upstream's own message from an OpenAI error object, else the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:300] or f"HTTP {response.status_code}"
-    inner = body.get("error", body) if isinstance(body, dict) else body
-    if isinstance(inner, dict) and inner.get("message"):
-        return str(inner["message"])
-    return str(body)[:300]
-
-
-def _upstream_message(exc: openai.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return exc.message
 
 
 def _logprobs(

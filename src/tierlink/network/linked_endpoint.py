@@ -21,7 +21,7 @@ from tierlink.network.wire_size import request_bytes, response_bytes
 
 
 class LinkedEndpoint(WrappedEndpoint):
-    """An endpoint reached from `link.a` over `link`; records each crossing in `ledger`."""
+    """An endpoint reached from `link.a` over `link`; records each crossing (not its price) in `ledger`."""
 
     def __init__(
         self, inner: Endpoint, link: Link, clock: Clock, ledger: Ledger | None = None
@@ -36,7 +36,7 @@ class LinkedEndpoint(WrappedEndpoint):
         try:
             completion = await self.inner.complete(request)
         except TierlinkError:
-            self._record(upload, request, tokens=0, dollars=0.0, origin="simulated")
+            self._record(upload, request, tokens=0, origin="simulated")
             raise
         return await self._deliver(completion, request, upload)
 
@@ -49,7 +49,7 @@ class LinkedEndpoint(WrappedEndpoint):
                 else:
                     yield StreamChunk(completion=await self._deliver(chunk.completion, request, upload))
         except TierlinkError:
-            self._record(upload, request, tokens=0, dollars=0.0, origin="simulated")
+            self._record(upload, request, tokens=0, origin="simulated")
             raise
 
     def available(self) -> bool:
@@ -74,8 +74,8 @@ class LinkedEndpoint(WrappedEndpoint):
             await self.clock.sleep(completion.usage.latency.total_s)
         download = await self._cross(response_bytes(completion), "down")
         origin = completion.origin
-        self._record(upload, request, completion.usage.input_tokens, 0.0, origin)
-        self._record(download, request, completion.usage.output_tokens, completion.usage.dollars, origin)
+        self._record(upload, request, completion.usage.input_tokens, origin)
+        self._record(download, request, completion.usage.output_tokens, origin)
         network = Usage(
             bytes_up=upload.n_bytes,
             bytes_down=download.n_bytes,
@@ -84,9 +84,8 @@ class LinkedEndpoint(WrappedEndpoint):
         )
         return completion.model_copy(update={"usage": completion.usage + network})
 
-    def _record(
-        self, crossing: _Crossing, request: Request, tokens: int, dollars: float, origin: Origin
-    ) -> None:
+    def _record(self, crossing: _Crossing, request: Request, tokens: int, origin: Origin) -> None:
+        """One crossing (bytes, link seconds); what the call cost is the caller's one Charge."""
         if self.ledger is None:
             return
         sender, receiver = (
@@ -102,7 +101,6 @@ class LinkedEndpoint(WrappedEndpoint):
                 tokens=tokens,
                 bytes=crossing.n_bytes,
                 seconds=crossing.seconds,
-                dollars=dollars,
                 endpoint=self.name,
                 origin=origin,
             )

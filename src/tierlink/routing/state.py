@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from tierlink.context.history import HistoryPlan
 from tierlink.core.budget import Budget
 from tierlink.core.messages import Completion, Message, Request
-from tierlink.core.usage import Usage
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.network.link import Link
 
@@ -30,7 +29,7 @@ class Action(BaseModel):
     use_draft: bool = Field(False, description="Cascade: answer with the device draft already made.")
     samples: int = Field(0, ge=0, le=8, description="Cascade: extra sampled drafts for agreement.")
     self_check: bool = Field(False, description="Cascade: ask the device whether its draft is right.")
-    overhead: Usage | None = Field(None, description="What deciding itself cost (an LLM router's call).")
+    overhead: Completion | None = Field(None, description="Deciding's own call (an LLM router's); the session charges it.")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ import contextlib
 import json
 import logging
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -25,8 +24,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tierlink.serve.errors import ApiError, bad_request
-from tierlink.serve.gateway import ChatOutcome, Gateway
+from tierlink.serve.errors import ApiError, api_error, bad_request
+from tierlink.serve.gateway import ChatOutcome, Gateway, new_request_id
+from tierlink.serve.refusals import Refusal
 from tierlink.serve.wire import ChatRequest
 
 log = logging.getLogger("tierlink.serve")
@@ -42,6 +42,27 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def create_app(gateway: Gateway) -> FastAPI:
+    """The gateway's HTTP app: routes, error mapping, the OpenAPI spec with its models."""
+    app = FastAPI(title="tierlink gateway", version="1", lifespan=_lifespan(gateway),
+                  description="OpenAI-compatible gateway that routes each turn across device, edge and cloud.")
+    _map_errors(app)
+    _status_routes(app, gateway)
+    app.add_api_route("/v1/chat/completions", _chat_route(gateway), methods=["POST"], responses=ERRORS,
+                      response_model=None)
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's spec, with the models this gateway serves listed as the `model` field's values."""
+        if app.openapi_schema is None:
+            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            spec["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"] = gateway.models()
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _lifespan(gateway: Gateway) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warm = asyncio.create_task(gateway.warm_up())
@@ -53,12 +74,18 @@ def create_app(gateway: Gateway) -> FastAPI:
                 await warm
             await gateway.drain(gateway.config.serve.drain_timeout_s)  # turns whose clients left
             await gateway.aclose()
+    return lifespan
 
-    app = FastAPI(title="tierlink gateway", version="1", lifespan=lifespan,
-                  description="OpenAI-compatible gateway that routes each turn across device, edge and cloud.")
+
+def _map_errors(app: FastAPI) -> None:
+    """Every error, the engine's refusals included, as an OpenAI error object."""
+
+    @app.exception_handler(Refusal)
+    async def refused(request: Request, exc: Refusal) -> JSONResponse:
+        return api_error(exc).response()
 
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def shaped(request: Request, exc: ApiError) -> JSONResponse:
         return exc.response()
 
     @app.exception_handler(RequestValidationError)
@@ -80,6 +107,10 @@ def create_app(gateway: Gateway) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return ApiError(500, f"internal error ({type(exc).__name__}); the request was not answered", "server_error").response()
 
+
+def _status_routes(app: FastAPI, gateway: Gateway) -> None:
+    """Health, readiness, metrics and the model list."""
+
     @app.get("/health")
     async def health() -> dict[str, str]:
         return {"status": "ok"}
@@ -100,7 +131,8 @@ def create_app(gateway: Gateway) -> FastAPI:
         return {"object": "list", "data": [{"id": name, "object": "model", "created": 0, "owned_by": "tierlink"}
                                            for name in gateway.models()]}
 
-    @app.post("/v1/chat/completions", responses=ERRORS, response_model=None)
+
+def _chat_route(gateway: Gateway) -> Callable[..., Any]:
     async def chat(body: ChatRequest, authorization: Annotated[str | None, Header()] = None,
                    x_tierlink_session: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
         started = time.perf_counter()
@@ -108,49 +140,39 @@ def create_app(gateway: Gateway) -> FastAPI:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         live = body.stream and gateway.config.serve.stream == "live"
         pieces: asyncio.Queue[str] = asyncio.Queue()
+        request_id = new_request_id()  # before the turn: live chunks carry it too
         gateway.metrics.in_flight.inc()
-        turn = gateway.track(asyncio.create_task(gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None)))
-
+        turn = gateway.track(asyncio.create_task(
+            gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None, request_id)))
         model_label = body.model if body.model in gateway.policies else "unknown"  # bounded label values
 
         def finished(status: int) -> None:
-            gateway.metrics.in_flight.dec()
-            gateway.metrics.requests.labels(model_label, str(status)).inc()
-            gateway.metrics.duration.labels(model_label, str(body.stream).lower()).observe(time.perf_counter() - started)
+            gateway.metrics.request_done(model_label, status, body.stream, time.perf_counter() - started)
 
         first = asyncio.ensure_future(pieces.get()) if live else None
         if first is None:  # shielded: a client that leaves does not cancel the turn
             await asyncio.wait({turn})
         else:
             await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
-        if first is None or not first.done():  # the turn ended before any piece: a plain answer or a proper HTTP error
-            if first is not None:
-                first.cancel()
-            try:
-                outcome = turn.result()
-            except ApiError as exc:
-                finished(exc.status)
-                raise
-            except Exception:
-                finished(500)
-                raise
-            finished(200)
-            if body.stream:
-                return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=_headers(outcome))
-            return JSONResponse(_completion(outcome), headers=_headers(outcome))
-        return StreamingResponse(_live_sse(body.model, first.result(), pieces, turn, include_usage, finished),
-                                 media_type="text/event-stream")
-
-    def openapi() -> dict[str, Any]:
-        """FastAPI's spec, with the models this gateway serves listed as the `model` field's values."""
-        if app.openapi_schema is None:
-            spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            spec["components"]["schemas"]["ChatRequest"]["properties"]["model"]["enum"] = gateway.models()
-            app.openapi_schema = spec
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
-    return app
+        if first is not None and first.done():
+            chunks = _Chunks(f"chatcmpl-{request_id}", int(time.time()), body.model)
+            return StreamingResponse(_live_sse(chunks, first.result(), pieces, turn, include_usage, finished),
+                                     media_type="text/event-stream")
+        if first is not None:  # the turn ended before any piece: a plain answer or a proper HTTP error
+            first.cancel()
+        try:
+            outcome = turn.result()
+        except Refusal as exc:
+            finished(api_error(exc).status)
+            raise
+        except Exception:
+            finished(500)
+            raise
+        finished(200)
+        if body.stream:
+            return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=_headers(outcome))
+        return JSONResponse(_completion(outcome), headers=_headers(outcome))
+    return chat
 
 
 def _usage(outcome: ChatOutcome) -> dict[str, Any]:
@@ -231,12 +253,11 @@ async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
     yield DONE
 
 
-async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: asyncio.Task[ChatOutcome],
+async def _live_sse(chunks: _Chunks, first: str, pieces: asyncio.Queue[str], turn: asyncio.Task[ChatOutcome],
                     include_usage: bool, finished: Callable[[int], None]) -> AsyncIterator[str]:
     """Forward pieces as they arrive; end with the finish (and usage) chunks, or an error event
     if the answer broke off. The turn is never cancelled here: if the client leaves, it still
     finishes and its spend is recorded."""
-    chunks = _Chunks(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), model)  # the request id is not known yet
     status = 500
     try:
         yield chunks.role()
@@ -250,10 +271,11 @@ async def _live_sse(model: str, first: str, pieces: asyncio.Queue[str], turn: as
                 getter.cancel()
         try:
             outcome = turn.result()
-        except ApiError as exc:
-            status = exc.status
-            yield f"data: {json.dumps(exc.body())}\n\n"
-        except Exception as exc:  # noqa: BLE001 - the stream has begun: report, do not drop the connection
+        except Refusal as exc:
+            error = api_error(exc)
+            status = error.status
+            yield f"data: {json.dumps(error.body())}\n\n"
+        except Exception as exc:
             log.exception("unexpected error in a streamed turn")
             yield f"data: {json.dumps(ApiError(500, f'internal error ({type(exc).__name__})', 'server_error').body())}\n\n"
         else:

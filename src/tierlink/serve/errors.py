@@ -6,9 +6,20 @@ message, so every message says what went wrong and what to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.responses import JSONResponse
+
+from tierlink.serve.refusals import (
+    BadRequest,
+    OverBudget,
+    RateLimited,
+    Refusal,
+    Unauthorized,
+    Unavailable,
+    UnknownModel,
+)
 
 
 class ApiError(Exception):
@@ -50,3 +61,15 @@ def rate_limited(message: str, retry_after_s: float) -> ApiError:
 
 def unavailable(message: str) -> ApiError:
     return ApiError(503, message, "server_error", "no_endpoint_available")
+
+
+def api_error(refusal: Refusal) -> ApiError:
+    """The OpenAI error object for a refusal of the gateway's engine."""
+    if isinstance(refusal, RateLimited):
+        return rate_limited(refusal.message, refusal.retry_after_s)
+    shape = _SHAPES[type(refusal)]
+    return shape(refusal.message, refusal.param) if shape in (bad_request, not_found) else shape(refusal.message)
+
+
+_SHAPES: dict[type[Refusal], Callable[..., ApiError]] = {BadRequest: bad_request, Unauthorized: unauthorized, UnknownModel: not_found,
+           OverBudget: over_budget, Unavailable: unavailable}

@@ -17,23 +17,28 @@ from dataclasses import dataclass
 
 from tierlink.config.build import Deployment, build_deployment
 from tierlink.config.load import device_cascade
-from tierlink.config.schema import LlamaCppConfig, TierlinkConfig
+from tierlink.config.schema import TierlinkConfig
 from tierlink.core.budget import Budget
+from tierlink.core.ledger import Ledger
 from tierlink.core.messages import Request
 from tierlink.core.usage import Latency, Usage
-from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy, make_policy
-from tierlink.routing.session import Session, TextSink, TurnResult
-from tierlink.serve.errors import not_found, over_budget, rate_limited, unauthorized, unavailable
+from tierlink.routing.session import Resumed, Session, TextSink, TurnResult
 from tierlink.serve.keys import KeyRecord
 from tierlink.serve.metrics import GatewayMetrics
 from tierlink.serve.ratelimit import RateLimiter
+from tierlink.serve.refusals import OverBudget, RateLimited, Unauthorized, Unavailable, UnknownModel
 from tierlink.serve.store import SessionRecord, SpendRecord, Store
 from tierlink.serve.wire import ChatRequest
 
 TIER_ORDER = {"cloud": 0, "edge": 1, "device": 2}
+
+
+def new_request_id() -> str:
+    """An id made before the turn runs, so live stream chunks and the spend row share it."""
+    return uuid.uuid4().hex
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class Gateway:
         self.store = store
         self.metrics = metrics or GatewayMetrics()
         self.require_keys = require_keys
-        self.deployment: Deployment = build_deployment(config, record_transfers=False)
+        self.deployment: Deployment = build_deployment(config, record_transfers=False)  # each request records its own charges
         self.breakers = self._guard_endpoints()
         self.metrics.watch_breakers(self.breakers)
         self.policies = self._policies()
@@ -114,13 +119,8 @@ class Gateway:
 
     async def warm_up(self) -> None:
         """Load in-process models (blocking work in a thread); then the gateway is ready."""
-        for name, spec in self.config.endpoints.items():
-            if isinstance(spec, LlamaCppConfig):
-                endpoint: Endpoint | None = self.deployment.endpoints[name]
-                while endpoint is not None and not hasattr(endpoint, "load"):
-                    endpoint = getattr(endpoint, "inner", None)
-                if endpoint is not None:
-                    await asyncio.to_thread(endpoint.load)  # type: ignore[attr-defined]
+        for endpoint in self.deployment.endpoints.values():
+            await endpoint.warm()
         self.ready = True
 
     def track(self, turn: asyncio.Task[ChatOutcome]) -> asyncio.Task[ChatOutcome]:
@@ -147,101 +147,121 @@ class Gateway:
         required = self.require_keys or self.store.has_active_keys()  # a key created after start counts at once
         if token is None:
             if required:
-                raise unauthorized("missing API key: send 'Authorization: Bearer <key>' "
+                raise Unauthorized("missing API key: send 'Authorization: Bearer <key>' "
                                    "(create one with `tierlink keys create`)")
             return Caller()
         found = self.store.key_for(token)
         if found is None:
             if not required:
                 return Caller()
-            raise unauthorized("invalid or revoked API key (see `tierlink keys list`)")
+            raise Unauthorized("invalid or revoked API key (see `tierlink keys list`)")
         return Caller(*found)
 
     async def chat(self, body: ChatRequest, caller: Caller, session_header: str | None = None,
-                   sink: TextSink | None = None) -> ChatOutcome:
-        """Answer one chat request; with a `sink`, the answer's pieces go to it as they arrive."""
+                   sink: TextSink | None = None, request_id: str | None = None) -> ChatOutcome:
+        """Answer one chat request; with a `sink`, the answer's pieces go to it as they arrive.
+        Raises a Refusal (serve.refusals) when the request is turned away."""
+        request_id = request_id or new_request_id()
         policy = self.policies.get(body.model)
         if policy is None:
-            raise not_found(f"unknown model '{body.model}': use one of {', '.join(self.models())}", "model")
+            raise UnknownModel(f"unknown model '{body.model}': use one of {', '.join(self.models())}", "model")
         messages = body.tierlink_messages()
-        key = caller.key
-        if key is not None:
-            wait = self.limiter.take(key.key_id, key.requests_per_minute)
-            if wait > 0:
-                self.metrics.rate_limited.inc()
-                raise rate_limited(f"key '{key.name}' is limited to {key.requests_per_minute} requests per minute; "
-                                   f"retry in {wait:.1f}s", wait)
-        key_left = None if key is None or key.dollars_limit is None else key.dollars_limit - caller.key_spent
-        if key_left is not None and key_left <= 0:
-            self.metrics.refusals.labels("key").inc()
-            raise over_budget(f"key '{key.name}' has spent ${caller.key_spent:.6f} of its ${key.dollars_limit:.6f} budget"  # type: ignore[union-attr]
-                              " (raise it with a new key, or wait for an administrator)")
+        self._admit(caller)
         public = session_header or body.user
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
         request = Request(messages=(messages[-1],), max_tokens=body.output_cap, temperature=body.temperature or 0.0,
                           stop=body.stop_words, seed=body.seed)
-        lock = self._lock(session_id)
-        async with lock:
-            record = self.store.session(session_id) if session_id else None
-            session_left = record.dollars_left if record else self._session_dollars()
-            if session_left is not None and session_left <= 0:
-                self.metrics.refusals.labels("session").inc()
-                spent = record.spent_dollars if record else 0.0
-                raise over_budget(f"session '{public}' has used its budget (spent ${spent:.6f}; start a new session id)")
-            session = self.deployment.session(policy, Budget(), fallback=self.fallback,
-                                              stream_upstream=self.config.serve.stream_upstream)
-            previous = record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=session_left)
-            session.resume(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),
-                           previous.turns, previous.last_endpoint)
-            # a key's budget is shared by its concurrent requests: each holds what it could spend at
-            # most while it runs, so together they can never spend more than the key has left
-            if key_left is not None:  # re-read: other requests of this key may have spent since authentication
-                key_left = key.dollars_limit - self.store.key_spent(key.key_id)  # type: ignore[union-attr,operator]
-            hold = None if key_left is None else min(max(0.0, key_left - self._held.get(key.key_id, 0.0)),  # type: ignore[union-attr]
-                                                      session.worst_case_dollars(request))
-            limits = [x for x in (session_left, hold) if x is not None]
-            scope = "key" if hold is not None and (session_left is None or hold <= session_left) else "session"
-            session.budget = session.initial_budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
-            if hold is not None:
-                self._held[key.key_id] = self._held.get(key.key_id, 0.0) + hold  # type: ignore[union-attr]
+        async with self._lock(session_id):
+            previous = self._previous(session_id, caller, public)
+            resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),
+                              previous.turns, previous.last_endpoint)
+            key_left, hold = self._hold_for(caller, policy, resumed, request)
+            limits = [x for x in (previous.dollars_left, hold) if x is not None]
+            scope = "key" if hold is not None and (previous.dollars_left is None or hold <= previous.dollars_left) else "session"
+            charges = Ledger()  # this request's charges, written with its spend row
+            session = self.deployment.session(policy, Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None),
+                                              fallback=self.fallback, stream_upstream=self.config.serve.stream_upstream,
+                                              resumed=resumed, charges=charges)
             try:
                 # shielded: a client that goes away does not cancel a turn that may already cost money
-                result = await asyncio.shield(self._turn(session, request, body.model, caller, session_id, previous, sink))
+                result, left = await asyncio.shield(self._turn(session, request, request_id, body.model, caller,
+                                                               previous, charges, sink))
             finally:
                 if hold is not None:
-                    self._held[key.key_id] -= hold  # type: ignore[union-attr]
-        outcome = ChatOutcome(request_id=result[0], created=int(time.time()), model=body.model, session_id=public,
-                              result=result[1], session_dollars_left=result[2],
-                              key_dollars_left=None if key_left is None else key_left - result[1].usage.dollars)
-        if outcome.result.refused:
-            if outcome.result.over_budget:
-                self.metrics.refusals.labels(scope).inc()
-                raise over_budget(f"no endpoint fits the {scope}'s budget left: {outcome.result.reason}")
-            if outcome.result.partial:
-                raise unavailable(f"the answer broke off: {outcome.result.reason}")
-            raise unavailable(f"no endpoint could answer: {outcome.result.reason}")
+                    self._held[caller.key_id] -= hold  # type: ignore[index]
+        outcome = ChatOutcome(request_id=request_id, created=int(time.time()), model=body.model, session_id=public,
+                              result=result, session_dollars_left=left,
+                              key_dollars_left=None if key_left is None else key_left - result.usage.dollars)
+        self._raise_if_refused(result, scope)
         return outcome
 
-    async def _turn(self, session: Session, request: Request, model: str, caller: Caller, session_id: str | None,
-                    previous: SessionRecord, sink: TextSink | None) -> tuple[str, TurnResult, float | None]:
-        """Ask, then record the spend and the session's new state together."""
+    def _admit(self, caller: Caller) -> None:
+        """The key's rate limit and dollars, checked before anything runs."""
+        key = caller.key
+        if key is None:
+            return
+        wait = self.limiter.take(key.key_id, key.requests_per_minute)
+        if wait > 0:
+            self.metrics.rate_limited.inc()
+            raise RateLimited(f"key '{key.name}' is limited to {key.requests_per_minute} requests per minute; "
+                              f"retry in {wait:.1f}s", wait)
+        if key.dollars_limit is not None and key.dollars_limit - caller.key_spent <= 0:
+            self.metrics.refusals.labels("key").inc()
+            raise OverBudget(f"key '{key.name}' has spent ${caller.key_spent:.6f} of its ${key.dollars_limit:.6f} budget"
+                             " (raise it with a new key, or wait for an administrator)")
+
+    def _previous(self, session_id: str | None, caller: Caller, public: str | None) -> SessionRecord:
+        """The session's state so far (a fresh one for a new or anonymous session); refuses a spent one."""
+        record = self.store.session(session_id) if session_id else None
+        left = record.dollars_left if record else self._session_dollars()
+        if left is not None and left <= 0:
+            self.metrics.refusals.labels("session").inc()
+            spent = record.spent_dollars if record else 0.0
+            raise OverBudget(f"session '{public}' has used its budget (spent ${spent:.6f}; start a new session id)")
+        return record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=left)
+
+    def _hold_for(self, caller: Caller, policy: Policy, resumed: Resumed, request: Request) -> tuple[float | None, float | None]:
+        """A key's budget is shared by its concurrent requests: each holds what it could spend at
+        most while it runs, so together they can never spend more than the key has left.
+        Returns the key's dollars left and this request's hold (both None without a key limit)."""
+        key = caller.key
+        if key is None or key.dollars_limit is None:
+            return None, None
+        key_left = key.dollars_limit - self.store.key_spent(key.key_id)  # re-read: others may have spent since
+        probe = self.deployment.session(policy, Budget(), fallback=self.fallback, resumed=resumed, charges=None)
+        hold = min(max(0.0, key_left - self._held.get(key.key_id, 0.0)), probe.worst_case_dollars(request))
+        self._held[key.key_id] = self._held.get(key.key_id, 0.0) + hold
+        return key_left, hold
+
+    def _raise_if_refused(self, result: TurnResult, scope: str) -> None:
+        if not result.refused:
+            return
+        if result.over_budget:
+            self.metrics.refusals.labels(scope).inc()
+            raise OverBudget(f"no endpoint fits the {scope}'s budget left: {result.reason}")
+        if result.partial:
+            raise Unavailable(f"the answer broke off: {result.reason}")
+        raise Unavailable(f"no endpoint could answer: {result.reason}")
+
+    async def _turn(self, session: Session, request: Request, request_id: str, model: str, caller: Caller,
+                    previous: SessionRecord, charges: Ledger, sink: TextSink | None) -> tuple[TurnResult, float | None]:
+        """Ask, then record the spend, its charges and the session's new state together."""
         result = await session.ask(request, sink)
         usage = result.usage
-        request_id = uuid.uuid4().hex
         left = None if previous.dollars_left is None else max(0.0, previous.dollars_left - usage.dollars)
         updated = None
-        if session_id is not None:
+        if previous.session_id:
             updated = previous.model_copy(update={
                 "dollars_left": left, "spent_dollars": previous.spent_dollars + usage.dollars,
                 "spent_seconds": previous.spent_seconds + usage.latency.total_s, "turns": previous.turns + 1,
                 "last_endpoint": result.endpoint or previous.last_endpoint})
         outcome = "refused" if result.refused else "fallback" if result.fallback else "answered"
         self.store.record(SpendRecord(
-            request_id=request_id, session_id=session_id, key_id=caller.key_id, model=model, endpoint=result.endpoint,
-            outcome=outcome, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-            cached_tokens=usage.cached_tokens, dollars=usage.dollars, seconds=usage.latency.total_s), updated)
-        self.metrics.turn(result.endpoint, usage, result.fallback)
-        return request_id, result, left
+            request_id=request_id, session_id=previous.session_id or None, key_id=caller.key_id, model=model,
+            endpoint=result.endpoint, outcome=outcome, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
+            cached_tokens=usage.cached_tokens, dollars=usage.dollars, seconds=usage.latency.total_s), updated, charges.charges)
+        self.metrics.turn(result.endpoint, result.fallback, charges.charges)
+        return result, left
 
     def _lock(self, session_id: str | None) -> asyncio.Lock:
         if session_id is None:

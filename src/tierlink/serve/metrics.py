@@ -6,17 +6,19 @@ labels are the model asked for, the endpoint that answered, and outcome classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from tierlink.core.usage import Usage
+from tierlink.core.ledger import Charge
 from tierlink.endpoints.breaker import CircuitBreaker
 
 BREAKER_CODES = {"closed": 0, "half-open": 1, "open": 2}
 
 
 class GatewayMetrics:
+    """Every gateway metric, updated only through the methods below and the counters' own calls."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
@@ -44,16 +46,24 @@ class GatewayMetrics:
         for endpoint, breaker in breakers.items():
             self.breaker.labels(endpoint).set_function(lambda b=breaker: BREAKER_CODES[b.state])
 
-    def turn(self, endpoint: str | None, usage: Usage, fallback: bool) -> None:
+    def turn(self, endpoint: str | None, fallback: bool, charges: Iterable[Charge]) -> None:
+        """A finished turn: who answered, and each of its charges under the endpoint that made it."""
         if endpoint is not None:
             self.routes.labels(endpoint).inc()
             if fallback:
                 self.fallbacks.labels(endpoint).inc()
-        label = endpoint or "none"
-        self.tokens.labels(label, "input").inc(usage.input_tokens)
-        self.tokens.labels(label, "output").inc(usage.output_tokens)
-        self.tokens.labels(label, "cached").inc(usage.cached_tokens)
-        self.dollars.labels(label).inc(usage.dollars)
+        for charge in charges:
+            usage = charge.usage
+            self.tokens.labels(charge.endpoint, "input").inc(usage.input_tokens)
+            self.tokens.labels(charge.endpoint, "output").inc(usage.output_tokens)
+            self.tokens.labels(charge.endpoint, "cached").inc(usage.cached_tokens)
+            self.dollars.labels(charge.endpoint).inc(usage.dollars)
+
+    def request_done(self, model: str, status: int, stream: bool, seconds: float) -> None:
+        """A chat request has ended (its stream too): count it, time it, and it is no longer in flight."""
+        self.in_flight.dec()
+        self.requests.labels(model, str(status)).inc()
+        self.duration.labels(model, str(stream).lower()).observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,6 +1,7 @@
 """The gateway's durable state in SQLite: API keys (hashed), session budgets, and the spend ledger.
 
-Every answered or refused request writes one spend row and its session's new totals in one
+Every answered or refused request writes one spend row, one row per charge its turn made (the
+same charges a session's in-memory Ledger takes) and its session's new totals in one
 transaction, keyed by the request id, so a restart loses nothing and a record is never written
 twice. WAL mode keeps readers off the writer's back; one connection, guarded by a lock, serves
 the event loop (each statement takes microseconds).
@@ -12,11 +13,13 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from tierlink.core.errors import TierlinkError
+from tierlink.core.ledger import CHARGE_COLUMNS, Charge, charge_row
 from tierlink.serve.keys import KeyRecord, hash_secret, new_secret
 
 SCHEMA = """
@@ -32,6 +35,12 @@ CREATE TABLE IF NOT EXISTS spend (
     endpoint TEXT, outcome TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
     cached_tokens INTEGER NOT NULL, dollars REAL NOT NULL, seconds REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS spend_session ON spend(session_id);
+CREATE TABLE IF NOT EXISTS charges (
+    request_id TEXT NOT NULL, seq INTEGER NOT NULL, session_id TEXT, round INTEGER NOT NULL, kind TEXT NOT NULL,
+    endpoint TEXT NOT NULL, caller TEXT NOT NULL, callee TEXT NOT NULL, input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL, cached_tokens INTEGER NOT NULL, dollars REAL NOT NULL, seconds REAL NOT NULL,
+    joules REAL NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (request_id, seq));
+CREATE INDEX IF NOT EXISTS charges_session ON charges(session_id);
 """
 KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars"  # _key's order
 
@@ -152,14 +161,19 @@ class Store:
         return SessionRecord(session_id=row[0], key_id=row[1], dollars_left=row[2], spent_dollars=row[3],
                              spent_seconds=row[4], turns=row[5], last_endpoint=row[6])
 
-    def record(self, spend: SpendRecord, session: SessionRecord | None) -> None:
-        """Write a request's spend, its session's new state and its key's total in one transaction."""
+    def record(self, spend: SpendRecord, session: SessionRecord | None, charges: Sequence[Charge] = ()) -> None:
+        """Write a request's spend, its charges, its session's new state and its key's total in
+        one transaction."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.execute("INSERT INTO spend VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (
                     spend.request_id, time.time(), spend.session_id, spend.key_id, spend.model, spend.endpoint,
                     spend.outcome, spend.input_tokens, spend.output_tokens, spend.cached_tokens, spend.dollars, spend.seconds))
+                self._db.executemany(f"INSERT INTO charges (request_id, seq, session_id, {', '.join(CHARGE_COLUMNS)}) "
+                                     f"VALUES ({', '.join('?' * (3 + len(CHARGE_COLUMNS)))})",
+                                     [(spend.request_id, seq, spend.session_id, *charge_row(c).values())
+                                      for seq, c in enumerate(charges)])
                 if session is not None:
                     self._db.execute("INSERT OR REPLACE INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (
                         session.session_id, session.key_id, session.dollars_left, session.spent_dollars,
@@ -179,6 +193,17 @@ class Store:
             row = self._db.execute("SELECT COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
                                    f"COALESCE(SUM(dollars), 0) FROM spend {where}", args).fetchone()
         return {"requests": row[0], "input_tokens": row[1], "output_tokens": row[2], "dollars": row[3]}
+
+    def charge_totals(self, session_id: str | None = None) -> dict[str, float]:
+        """Charges, dollars and tokens recorded call by call (for one session, or all)."""
+        where, args = ("WHERE session_id = ?", (session_id,)) if session_id is not None else ("", ())
+        with self._lock:
+            row = self._db.execute(_charge_totals_sql(where), args).fetchone()
+        return {"charges": row[0], "dollars": row[1], "input_tokens": row[2], "output_tokens": row[3]}
+
+
+def _charge_totals_sql(where: str) -> str:
+    return f"SELECT COUNT(*), COALESCE(SUM(dollars), 0), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0) FROM charges {where}"
 
 
 def _key(row: tuple) -> KeyRecord:  # type: ignore[type-arg]

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tierlink.core.messages import Message
-from tierlink.serve.errors import bad_request
+from tierlink.serve.refusals import BadRequest
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -58,16 +58,16 @@ class ChatRequest(BaseModel):
     def tierlink_messages(self) -> list[Message]:
         """The conversation as tierlink Messages (developer -> system); 400 for what cannot be mapped."""
         if self.n not in (None, 1):
-            raise bad_request("n > 1 is not supported: tierlink answers each turn once", "n")
+            raise BadRequest("n > 1 is not supported: tierlink answers each turn once", "n")
         messages = []
         for index, message in enumerate(self.messages):
             if message.role in ("tool", "function"):
-                raise bad_request(f"messages[{index}]: role '{message.role}' is not supported (no tool calling yet)",
+                raise BadRequest(f"messages[{index}]: role '{message.role}' is not supported (no tool calling yet)",
                                   f"messages[{index}].role")
             role = "system" if message.role == "developer" else message.role
             messages.append(Message(role=role, content=_text(message.content, index)))  # type: ignore[arg-type]
         if messages[-1].role != "user":
-            raise bad_request("the last message must be the user's turn", "messages")
+            raise BadRequest("the last message must be the user's turn", "messages")
         return messages
 
     @property
@@ -87,7 +87,7 @@ def _text(content: str | list[TextPart] | None, index: int) -> str:
     texts = []
     for part in content:
         if part.type != "text" or part.text is None:
-            raise bad_request(f"messages[{index}]: content part of type '{part.type}' is not supported (text only)",
+            raise BadRequest(f"messages[{index}]: content part of type '{part.type}' is not supported (text only)",
                               f"messages[{index}].content")
         texts.append(part.text)
     return "\n".join(texts)

@@ -14,7 +14,7 @@ from typing import Literal
 
 from tierlink.agents.calls import ask, deliver
 from tierlink.agents.history import HistoryPolicy, message_for
-from tierlink.agents.result import Task, TeamResult, total_usage
+from tierlink.agents.result import Task, TeamResult
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.team import Agent, Team
 from tierlink.agents.topology import Topology
@@ -22,7 +22,6 @@ from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.errors import ConfigError
 from tierlink.core.grading import answer_key
 from tierlink.core.ledger import Ledger
-from tierlink.core.usage import Usage
 
 Aggregate = Literal["majority", "judge"]
 # Others' answers inline, in quotes: a list invites a base model to continue the list instead of answering.
@@ -66,26 +65,13 @@ async def debate(
         raise ConfigError("agents", "no debaters", "add agents that are not the judge")
     condition = (stop or MaxRounds(rounds + 1)) | MaxRounds(rounds + 1)
     traffic = Traffic(team, topology, ledger)
-    usage: dict[str, Usage] = {}
-    notes: list[str] = []
     said: dict[str, list[str]] = {a.name: [] for a in debaters}
     per_round: list[dict[str, str]] = []
     reason: str | None = None
     while reason is None:
         round_index = len(per_round)
-        prompts: dict[str, str] = {}
-        for agent in debaters:
-            others = []
-            for source in topology.sources(agent.name):
-                if source not in said or not said[source]:
-                    continue
-                text = message_for(said[source], history.for_edge(source, agent.name))
-                message = deliver(traffic, AgentMessage(round=round_index, sender=source, receiver=agent.name,
-                                                        kind="answer", text=text), notes)
-                if message is not None:
-                    others.append(f'{source} said "{" ".join(message.content.split())}"')
-            prompts[agent.name] = REVISE.format(question=task.question, others="; ".join(others)) if others else task.question
-        calls = [ask(a, prompts[a.name], max_tokens, usage, notes, (said[a.name] or [""])[-1], temperature,
+        prompts = {a.name: _prompt(task, a, said, traffic, history, round_index) for a in debaters}
+        calls = [ask(traffic, a, prompts[a.name], round_index, max_tokens, (said[a.name] or [""])[-1], temperature,
                      seed=1000 * round_index + index if temperature > 0 else None)
                  for index, a in enumerate(debaters)]
         if concurrent:
@@ -95,26 +81,41 @@ async def debate(
         for agent, reply in zip(debaters, replies, strict=True):
             said[agent.name].append(reply)
         per_round.append({a.name: said[a.name][-1] for a in debaters})
-        reason = condition.reason(Progress.after(len(per_round), per_round[-1].values(), total_usage(usage)))
+        reason = condition.reason(Progress.after(len(per_round), per_round[-1].values(), traffic.spent()))
         traffic.now = time.perf_counter() - started
     final = per_round[-1]
     answer = majority(final)
     if judges:
-        answer = await _judge(task, judges[0], final, traffic, len(per_round), max_tokens, usage, notes) or answer
+        answer = await _judge(task, judges[0], final, traffic, len(per_round), max_tokens) or answer
     return TeamResult(task=task, pattern="debate", topology=topology.kind, answer=answer, rounds=len(per_round),
-                      stopped_because=reason, answers=per_round, usage=usage, ledger=traffic.ledger,
-                      wall_s=time.perf_counter() - started, notes=notes)
+                      stopped_because=reason, answers=per_round, ledger=traffic.ledger,
+                      wall_s=time.perf_counter() - started, notes=traffic.notes)
+
+
+def _prompt(task: Task, agent: Agent, said: dict[str, list[str]], traffic: Traffic, history: HistoryPolicy,
+            round_index: int) -> str:
+    """What `agent` is asked this round: the question, with what its sources said (sent as messages)."""
+    others = []
+    for source in traffic.topology.sources(agent.name):
+        if source not in said or not said[source]:
+            continue
+        text = message_for(said[source], history.for_edge(source, agent.name))
+        message = deliver(traffic, AgentMessage(round=round_index, sender=source, receiver=agent.name,
+                                                kind="answer", text=text))
+        if message is not None:
+            others.append(f'{source} said "{" ".join(message.content.split())}"')
+    return REVISE.format(question=task.question, others="; ".join(others)) if others else task.question
 
 
 async def _judge(task: Task, judge: Agent, final: dict[str, str], traffic: Traffic, round_index: int,
-                 max_tokens: int, usage: dict[str, Usage], notes: list[str]) -> str:
+                 max_tokens: int) -> str:
     heard = []
     for name, text in final.items():
         if not traffic.topology.has_edge(name, judge.name):
             continue
-        if deliver(traffic, AgentMessage(round=round_index, sender=name, receiver=judge.name, kind="answer", text=text), notes):
+        if deliver(traffic, AgentMessage(round=round_index, sender=name, receiver=judge.name, kind="answer", text=text)):
             heard.append(f"- {name}: {text}")
     if not heard:
-        notes.append("the judge heard no answer (no edges to it); majority vote decides")
+        traffic.notes.append("the judge heard no answer (no edges to it); majority vote decides")
         return ""
-    return await ask(judge, JUDGE.format(question=task.question, others="\n".join(heard)), max_tokens, usage, notes)
+    return await ask(traffic, judge, JUDGE.format(question=task.question, others="\n".join(heard)), round_index, max_tokens)

@@ -21,7 +21,6 @@ from tierlink.agents.team import Agent, Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.ledger import Ledger
-from tierlink.core.usage import Usage
 
 PLAN = "Split this task into at most {n} independent subtasks, one per worker.\nTask: {question}"
 WORK = "Task: {question}\nYour part: {instruction}\nAnswer your part briefly."
@@ -56,10 +55,9 @@ async def division_of_labour(
     started = time.perf_counter()
     planner, workers, aggregator = _roles(team, topology)
     traffic = Traffic(team, topology, ledger)
-    usage: dict[str, Usage] = {}
-    notes: list[str] = []
-    plan = await ask_structured(planner, PLAN.format(n=len(workers), question=task.question), Plan, plan_tokens,
-                                usage, notes, constrain)
+    notes = traffic.notes
+    plan = await ask_structured(traffic, planner, PLAN.format(n=len(workers), question=task.question), Plan, 0,
+                                plan_tokens, constrain)
     if plan is None:
         notes.append("plan rejected: every worker gets the whole task")
         plan = Plan(subtasks=[Subtask(id=i + 1, instruction=task.question) for i in range(len(workers))])
@@ -67,9 +65,9 @@ async def division_of_labour(
     for index, subtask in enumerate(plan.subtasks):
         worker = workers[index % len(workers)]
         if deliver(traffic, AgentMessage(round=1, sender=planner.name, receiver=worker.name, kind="subtask",
-                                         data=subtask.model_dump()), notes):
+                                         data=subtask.model_dump())):
             assigned.append((worker, subtask))
-    calls = [ask(w, WORK.format(question=task.question, instruction=s.instruction), max_tokens, usage, notes)
+    calls = [ask(traffic, w, WORK.format(question=task.question, instruction=s.instruction), 1, max_tokens)
              for w, s in assigned]
     outputs = await asyncio.gather(*calls) if concurrent else [await c for c in calls]
     traffic.now = time.perf_counter() - started
@@ -82,13 +80,13 @@ async def division_of_labour(
             notes.append(f"{worker.name} has no edge to the aggregator {aggregator.name}; its result is not used")
             continue
         if deliver(traffic, AgentMessage(round=2, sender=worker.name, receiver=aggregator.name, kind="result",
-                                         data={"subtask": subtask.id, "result": output}), notes):
+                                         data={"subtask": subtask.id, "result": output})):
             results.append(f"- subtask {subtask.id} ({worker.name}): {output}")
     answer = ""
     if results:
-        answer = await ask(aggregator, MERGE.format(question=task.question, results="\n".join(results)), max_tokens, usage, notes)
+        answer = await ask(traffic, aggregator, MERGE.format(question=task.question, results="\n".join(results)), 2, max_tokens)
     else:
         notes.append("no subtask result reached the aggregator")
     return TeamResult(task=task, pattern="division", topology=topology.kind, answer=answer, rounds=3,
                       stopped_because="plan, work and merge done", answers=[{w.name: o for (w, _), o in zip(assigned, outputs, strict=True)}],
-                      usage=usage, ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=notes)
+                      ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=notes)

@@ -17,14 +17,13 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from tierlink.agents.calls import ask, deliver
-from tierlink.agents.result import Task, TeamResult, total_usage
+from tierlink.agents.result import Task, TeamResult
 from tierlink.agents.stop import MaxRounds, Progress, StopCondition
 from tierlink.agents.structured import ask_structured
 from tierlink.agents.team import Team, lead_and_workers
 from tierlink.agents.topology import Topology
 from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.ledger import Ledger
-from tierlink.core.usage import Usage
 
 DECIDE = ("You supervise workers {workers} on this task: {question}\n\nSteps so far:\n{steps}\n\n"
           "Either assign the next step to a worker, or finish with the final answer.")
@@ -62,8 +61,7 @@ async def hierarchical(
     by_name = {w.name: w for w in workers}
     condition = (stop or MaxRounds(max_steps)) | MaxRounds(max_steps)
     traffic = Traffic(team, topology, ledger)
-    usage: dict[str, Usage] = {}
-    notes: list[str] = []
+    notes = traffic.notes
     records: list[StepRecord] = []
     heard: dict[str, list[StepRecord]] = {w.name: [] for w in workers}  # peers' records each worker received
     answer: str | None = None
@@ -71,8 +69,8 @@ async def hierarchical(
     while reason is None:
         step = len(records) + 1
         shown = "\n".join(f"{r.step}. {r.worker} did '{r.action}' and found: {r.observation}" for r in records) or "(none yet)"
-        decision = await ask_structured(boss, DECIDE.format(workers=", ".join(by_name), question=task.question, steps=shown),
-                                        Decision, decision_tokens, usage, notes, constrain)
+        decision = await ask_structured(traffic, boss, DECIDE.format(workers=", ".join(by_name), question=task.question,
+                                                                     steps=shown), Decision, step, decision_tokens, constrain)
         if decision is not None and decision.action == "finish" and decision.answer:
             answer, reason = decision.answer, "the supervisor finished"
             break
@@ -85,24 +83,24 @@ async def hierarchical(
         worker = by_name[str(decision.worker)]
         instruction = str(decision.instruction)
         sent = deliver(traffic, AgentMessage(round=step, sender=boss.name, receiver=worker.name, kind="assignment",
-                                             data={"step": step, "instruction": instruction}), notes)
+                                             data={"step": step, "instruction": instruction}))
         peer_notes = "".join(f"\nA peer ({r.worker}) found: {r.observation}" for r in heard[worker.name][-3:])
         prompt = f"Task: {task.question}{peer_notes}\nDo this step: {instruction}"
-        observation = await ask(worker, prompt, max_tokens, usage, notes) if sent else ""
+        observation = await ask(traffic, worker, prompt, step, max_tokens) if sent else ""
         record = StepRecord(step=step, worker=worker.name, action=instruction, observation=observation)
         records.append(record)
         if topology.has_edge(worker.name, boss.name):
             deliver(traffic, AgentMessage(round=step, sender=worker.name, receiver=boss.name, kind="observation",
-                                          data=record.model_dump()), notes)
+                                          data=record.model_dump()))
         else:
             notes.append(f"{worker.name} has no edge back to {boss.name}; its observation stays with it")
         for peer in topology.readers(worker.name):  # hybrid: workers also tell their peers
             if peer in by_name and deliver(traffic, AgentMessage(round=step, sender=worker.name, receiver=peer,
-                                                                 kind="observation", data=record.model_dump()), notes):
+                                                                 kind="observation", data=record.model_dump())):
                 heard[peer].append(record)
         traffic.now = time.perf_counter() - started
-        reason = condition.reason(Progress.after(step, [observation], total_usage(usage)))
+        reason = condition.reason(Progress.after(step, [observation], traffic.spent()))
     final = answer if answer is not None else next((r.observation for r in reversed(records) if r.observation), "")
     return TeamResult(task=task, pattern="hierarchical", topology=topology.kind, answer=final, rounds=len(records),
-                      stopped_because=reason, answers=[{r.worker: r.observation} for r in records], usage=usage,
+                      stopped_because=reason, answers=[{r.worker: r.observation} for r in records],
                       ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=notes)

@@ -2,7 +2,7 @@
 
 The router endpoint (often the device model itself) completes a short judgement prompt; the
 log-probabilities of 'hard' vs 'easy' (or the text, when no log-probabilities are available)
-decide. Its own call's usage is reported as the action's overhead, so the session charges it.
+decide. Its own call is reported as the action's overhead, so the session charges it.
 """
 
 from __future__ import annotations
@@ -54,9 +54,9 @@ class LLMRouterPolicy(Policy):
         p_hard = hard_probability(verdict.top_logprobs[0] if verdict.top_logprobs else None, verdict.text)
         remote = pick_remote(state, self.target)
         if p_hard is not None and p_hard >= self.min_hard and remote != state.device:
-            return Action(endpoint=remote, reason=f"llm-router: p(hard)={p_hard:.2f}", overhead=verdict.usage)
+            return Action(endpoint=remote, reason=f"llm-router: p(hard)={p_hard:.2f}", overhead=verdict)
         shown = "n/a" if p_hard is None else f"{p_hard:.2f}"
-        return Action(endpoint=state.device, reason=f"llm-router: p(hard)={shown}", overhead=verdict.usage)
+        return Action(endpoint=state.device, reason=f"llm-router: p(hard)={shown}", overhead=verdict)
 
 
 def hard_probability(top: dict[str, float] | None, text: str) -> float | None:

@@ -1,0 +1,149 @@
+"""`tierlink bench conversations`: the case study (Fig. 4), policies on multi-turn conversations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from tierlink.cli_fail import fail
+from tierlink.core.errors import TierlinkError
+
+if TYPE_CHECKING:
+    from tierlink.bench.case_study_run import PolicySummary
+    from tierlink.bench.conversations import CaseStudy
+    from tierlink.routing.policy import Policy
+
+CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing", "llm-router")
+DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the full datasets (e.g. ../shared/data/outcomes); default: the slices shipped with tierlink.")]
+Seed = Annotated[int, typer.Option(help="Split (and random router) seed.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def conversations(
+    count: Annotated[int, typer.Option("--conversations", "-n", min=1, help="Number of conversations.")] = 60,
+    seed: Seed = 0,
+    data_root: DataRoot = None,
+    policies: Annotated[str, typer.Option(help="Comma-separated policies to compare.")] = ",".join(CASE_POLICIES),
+    budget_s: Annotated[float, typer.Option(help="Latency budget per conversation (s).")] = 30.0,
+    budget_usd: Annotated[float, typer.Option(help="Dollar budget per conversation.")] = 0.05,
+    link: Annotated[str, typer.Option(help="Link profile between robot and cloud.")] = "5g",
+    cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
+    learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
+    rl: Annotated[list[Path] | None, typer.Option(help="Also run the `rl` policy trained in this directory (repeatable: one per seed).")] = None,
+    split: Annotated[str, typer.Option(help="Questions from the test split (trained routers never saw them), train, or all.")] = "test",
+    png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
+    as_json: AsJson = False,
+) -> None:
+    """The case study: policies on multi-turn conversations built from recorded outcomes (Fig. 4)."""
+    import asyncio
+    from functools import partial
+
+    from tierlink.bench.case_study_run import run_policy
+    from tierlink.bench.conversations import build_case_study
+    from tierlink.core.budget import Budget
+    from tierlink.endpoints.registry import endpoint_profiles
+    from tierlink.network.link import Link
+    from tierlink.network.registry import link_profiles
+    from tierlink.routing.relevance import default_scorer
+
+    console = Console(stderr=as_json)
+    names = [p.strip() for p in policies.split(",") if p.strip()]
+    if learned is not None and "learned" not in names:
+        names.append("learned")
+    rl_dirs = {f"rl({path.name})": path for path in rl or []}
+    names += list(rl_dirs)
+    try:
+        with console.status("building conversations from recorded outcomes"):
+            if split not in ("test", "train", "all"):
+                raise TierlinkError(f"--split must be test, train or all, not '{split}'")
+            case = build_case_study(count, seed, data_root, split=split)  # type: ignore[arg-type]
+        profiles = endpoint_profiles()
+        device, cloud = profiles["jetson-orin-nano/llama3.2-1b-q4"], profiles["gpt-4o"]
+        path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
+        factory = _policy_factory(names, learned, rl_dirs, seed, cascade_tokens)
+        scorer = default_scorer()
+        budget = Budget(latency_s=budget_s, dollars=budget_usd)
+        summaries: list[PolicySummary] = []
+        with Progress(console=console, transient=True) as progress:
+            for name in names:
+                task = progress.add_task(name, total=len(case.conversations))
+                summaries.append(asyncio.run(run_policy(
+                    name, partial(factory, name), case, budget, path, device, cloud, scorer,
+                    partial(progress.advance, task))))
+    except TierlinkError as exc:
+        fail(exc)
+    _report(console, summaries, names, case, budget_s, budget_usd, link, png, as_json, (device.name, cloud.name))
+
+
+def _report(console: Console, summaries: list[PolicySummary], names: list[str], case: CaseStudy, budget_s: float,
+            budget_usd: float, link: str, png: Path, as_json: bool, tiers: tuple[str, str]) -> None:
+    """Fig. 4, then the table (or JSON), each saying where its figures come from."""
+    from tierlink.bench.plots import plot_tradeoffs
+
+    count = len(case.conversations)
+    origin = "quality replay; latency, dollars, attachment effect simulated" + (
+        "; llm-router's own calls live (embedded Gemma)" if "llm-router" in names else "")
+    plot_tradeoffs([(s.policy, s.mean_latency_s, s.mean_dollars, s.mean_quality) for s in summaries],
+                   f"case study: {count} conversations ({case.sources}), budget {budget_s:g} s / ${budget_usd:g}",
+                   png, origin)
+    if as_json:
+        typer.echo(json.dumps([s.model_dump() for s in summaries], indent=2))
+        return
+    console.print(_table(summaries, f"case study: {count} conversations, {sum(len(c.turns) for c in case.conversations)} "
+                                    f"turns, budget {budget_s:g} s and ${budget_usd:g} each, link {link}"))
+    console.print(f"[dim]{origin}; device {tiers[0]}, cloud {tiers[1]}; figure: {png}[/]")
+
+
+def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, Path], seed: int,
+                    cascade_tokens: int) -> Callable[[str], Policy]:
+    """Each named policy with the case study's parameters; trained ones load once (they are
+    stateless). Every name is tried here, so an unknown one fails before any work."""
+    from tierlink.routing.policy import make_policy
+
+    router = None
+    if "llm-router" in names:
+        from tierlink.config.build import build_endpoint
+        from tierlink.config.load import default_config
+
+        router = build_endpoint("gemma", default_config().endpoints["gemma"])
+    loaded: dict[str, Policy] = {}
+
+    def factory(name: str) -> Policy:
+        if name in loaded:
+            return loaded[name]
+        if name in rl_dirs:
+            loaded[name] = make_policy("rl", model=str(rl_dirs[name]))
+            return loaded[name]
+        if name == "learned":
+            if learned is None:
+                raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")
+            loaded[name] = make_policy("learned", model=str(learned))
+            return loaded[name]
+        params: dict[str, object] = {
+            "llm-router": {"router": router}, "threshold": {"difficulty": "reasoning", "threshold": 0.25},
+            "random": {"seed": seed},
+            "cascade": {"min_logprob": None, "max_draft_tokens": cascade_tokens},  # recorded drafts: judge by length
+        }.get(name, {})
+        return make_policy(name, **params)
+
+    for name in names:
+        factory(name)
+    return factory
+
+
+def _table(summaries: list[PolicySummary], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("policy", "quality", "s/conv", "$/conv", "cloud", "views", "over s", "over $", "refused", "fallback"):
+        table.add_column(column, justify="right")
+    for s in summaries:
+        table.add_row(s.policy, f"{s.mean_quality:.3f}", f"{s.mean_latency_s:.1f}", f"{s.mean_dollars:.4f}",
+                      f"{100 * s.cloud_share:.0f}%", f"{s.attachments_per_cloud_turn:.1f}", str(s.latency_over_budget),
+                      str(s.dollar_over_budget), str(s.refusals), str(s.fallbacks))
+    return table

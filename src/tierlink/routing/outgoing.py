@@ -1,0 +1,77 @@
+"""What is sent to an endpoint: the history plan chosen once, then the attachments residency,
+modality and the upload selector allow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from tierlink.context.history import HistoryPlan, plan_messages
+from tierlink.core.messages import Attachment, Message, Request
+from tierlink.endpoints.base import Endpoint
+from tierlink.network.link import Link
+from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.routing.modality import AttachmentSelector
+from tierlink.routing.relevance import RelevanceScorer
+from tierlink.routing.residency import Residency
+from tierlink.routing.state import Action
+
+MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A request as it goes to one endpoint, with the attachment indices and plan it used."""
+
+    request: Request
+    sent: tuple[int, ...]
+    plan: HistoryPlan
+
+
+@dataclass(frozen=True)
+class Preparer:
+    """The rules that shape an outgoing request; the session holds one."""
+
+    residency: Residency
+    selector: AttachmentSelector
+    zones: Mapping[str, str]
+    device: str
+    history_plan: HistoryPlan  # the default plan for remote endpoints
+    device_history: HistoryPlan  # the device's default (it holds the conversation already)
+    scorer: Callable[[], RelevanceScorer]  # loads the embedding model only when needed
+
+    def plan_for(self, name: str, action: Action) -> HistoryPlan:
+        """The action's plan, else the default for the device or for a remote endpoint."""
+        if action.history is not None:
+            return action.history
+        return self.device_history if name == self.device else self.history_plan
+
+    def prepare(self, name: str, endpoint: Endpoint, request: Request, action: Action,
+                history: tuple[Message, ...], summary: str | None) -> Outgoing:
+        """The request as sent to `name`: planned history, permitted attachments only."""
+        plan = self.plan_for(name, action)
+        messages = plan_messages(history, request.messages, plan, summary)
+        zone = self.zones.get(name, "cloud")
+        offered = range(len(request.attachments)) if action.attachments is None else action.attachments
+        allowed = tuple(
+            i for i in offered
+            if 0 <= i < len(request.attachments)
+            and modality_ok(request.attachments[i], endpoint)
+            and self.residency.attachment_allowed(request.attachments[i], request, zone)
+        )
+        sent = allowed
+        if action.attachments is None and name != self.device and allowed:
+            sent = self.selector.select(request.last_user_text, request.attachments, allowed,
+                                        endpoint.profile, link_of(endpoint), self.scorer()).chosen
+        outgoing = request.model_copy(
+            update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)})
+        return Outgoing(outgoing, sent, plan)
+
+
+def link_of(endpoint: Endpoint) -> Link | None:
+    """The link an endpoint is reached over; None for in-process ones (the device)."""
+    return endpoint.link if isinstance(endpoint, LinkedEndpoint) else None
+
+
+def modality_ok(attachment: Attachment, endpoint: Endpoint) -> bool:
+    return MODALITY_OF[attachment.kind] in endpoint.profile.modalities
