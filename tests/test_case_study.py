@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from tierlink.bench.case_study_run import run_policy, turn_quality
-from tierlink.bench.conversations import VIEWS, build_case_study, turn_request
+from tierlink.bench.conversations import (
+    CASE_CLOUD,
+    CASE_DEVICE,
+    VIEWS,
+    build_case_study,
+    turn_request,
+)
 from tierlink.context.history import HistoryPlan
 from tierlink.core import Budget
 from tierlink.endpoints.registry import endpoint_profiles
@@ -29,7 +35,7 @@ def case():  # type: ignore[no-untyped-def]
 def test_conversations_are_deterministic_and_well_formed(case) -> None:  # type: ignore[no-untyped-def]
     again = build_case_study(12, seed=1)
     assert [c.model_dump() for c in case.conversations] == [c.model_dump() for c in again.conversations]
-    assert all(2 <= len(c.turns) <= 5 for c in case.conversations)
+    assert all(5 <= len(c.turns) <= 10 for c in case.conversations)  # the paper's dialogue lengths
     categories = {t.category for c in case.conversations for t in c.turns}
     assert categories == {"math", "knowledge", "chat"}
     for conversation in case.conversations:
@@ -43,16 +49,20 @@ def test_conversations_are_deterministic_and_well_formed(case) -> None:  # type:
 
 async def test_policies_respect_the_dollar_budget_and_rank_sensibly(case) -> None:  # type: ignore[no-untyped-def]
     profiles = endpoint_profiles()
-    device, cloud = profiles["jetson-orin-nano/llama3.2-1b-q4"], profiles["gpt-4o"]
+    device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
     budget = Budget(latency_s=30, dollars=0.05)
     results = {}
     for name in ("always-device", "always-cloud", "budget-pacing"):
         results[name] = await run_policy(name, lambda n=name: make_policy(n), case, budget, link, device, cloud, LexicalRelevance())
     assert results["always-device"].mean_dollars == 0 and results["always-device"].cloud_share == 0
-    assert results["always-cloud"].cloud_share > 0.8
-    assert results["always-cloud"].mean_quality > results["always-device"].mean_quality
+    only_cloud = results["always-cloud"]
+    assert only_cloud.cloud_share > 0.5 and only_cloud.mean_quality > results["always-device"].mean_quality
     assert all(r.dollar_over_budget == 0 and r.latency_over_budget == 0 for r in results.values())
+    # the budgets bind: without them always-cloud goes over in some conversations, with them it
+    # sends turns down-tier instead (sourced image prices, 5-10 turns)
+    assert only_cloud.unconstrained_over_any and only_cloud.unconstrained_over_any >= 0.3 * only_cloud.conversations
+    assert only_cloud.down_tier > 0 and only_cloud.unconstrained_quality > only_cloud.mean_quality
     tight = await run_policy("always-cloud", lambda: make_policy("always-cloud"), case,
                              Budget(latency_s=30, dollars=0.002), link, device, cloud, LexicalRelevance())
     assert tight.mean_dollars <= 0.002 and tight.fallbacks > 0  # the cloud stops fitting; the device takes over

@@ -71,3 +71,18 @@ def test_files_and_functions_stay_small() -> None:
                     long_functions.append(f"{name}:{node.lineno} {node.name}: {length} lines")
     assert not long_files, f"files over {MAX_FILE_LINES} lines: {long_files}"
     assert not long_functions, f"functions over {MAX_FUNCTION_LINES} lines: {long_functions}"
+
+
+def test_public_functions_say_why() -> None:
+    """Every public module-level function and class, and every public method of a top-level class,
+    has a docstring saying why it exists (dunder and private names start with "_" and are skipped)."""
+    missing = []
+    for path in sorted(ROOT.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            items = [node] + (node.body if isinstance(node, ast.ClassDef) else [])
+            for item in items:
+                if (isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                        and not item.name.startswith("_") and ast.get_docstring(item) is None):
+                    missing.append(f"{path.relative_to(ROOT)}:{item.lineno} {item.name}")
+    assert not missing, "public names without a docstring:\n" + "\n".join(missing)

@@ -54,3 +54,30 @@ def test_link_profiles() -> None:
 def test_unknown_profile_error_lists_known_names() -> None:
     with pytest.raises(ConfigError, match="gpt-4o-mini"):
         endpoint_profiles().require("gpt-5-ultra", "endpoints.x.profile")
+
+
+def test_images_are_billed_by_openais_tile_rule() -> None:
+    """OpenAI's worked examples (vision guide): 1024x1024 -> 765 tokens, 2048x4096 -> 1105."""
+    from tierlink.endpoints.image_tokens import tiled_image_tokens
+
+    assert tiled_image_tokens(1024, 1024, 85, 170) == 765
+    assert tiled_image_tokens(2048, 4096, 85, 170) == 1105
+    assert tiled_image_tokens(1280, 720, 85, 170) == 1105  # a 720p camera frame: 3 x 2 tiles
+    assert tiled_image_tokens(512, 512, 85, 170) == 255
+    gpt4o, mini = endpoint_profiles()["gpt-4o"], endpoint_profiles()["gpt-4o-mini"]
+    assert gpt4o.image_tokens(1280, 720) == 1105 and gpt4o.image_tokens(None, None) == gpt4o.tokens_per_image
+    assert mini.image_tokens(1280, 720) == 2833 + 6 * 5667
+
+
+async def test_replay_charges_the_views_it_is_sent() -> None:
+    from tierlink.bench.conversations import CASE_CLOUD, build_case_study, turn_request
+    from tierlink.endpoints.replay import ReplayEndpoint
+
+    case = build_case_study(2, seed=0)
+    cloud = ReplayEndpoint("cloud", case.table, "cloud", endpoint_profiles()[CASE_CLOUD], "cloud", price_from_profile=True)
+    request = turn_request(case.conversations[0].turns[0])
+    bare = await cloud.complete(request.model_copy(update={"attachments": ()}))
+    viewed = await cloud.complete(request)  # three 1280x720 views
+    assert viewed.usage.input_tokens - bare.usage.input_tokens == 3 * 1105
+    assert viewed.usage.dollars - bare.usage.dollars == pytest.approx(3 * 1105 * 2.5 / 1e6)
+    assert "simulated" in viewed.usage.origins

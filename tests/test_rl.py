@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE
 from tierlink.core import Budget
 from tierlink.learn.rl_env import sample_budget
 from tierlink.learn.rl_features import ACTIONS, OBS_DIM
@@ -82,8 +83,8 @@ async def test_trained_policy_serves_in_a_session_within_budget(trained: Path) -
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
     policy = make_policy("rl", model=str(trained))
     for budget in (Budget(latency_s=30, dollars=0.05), Budget(latency_s=30, dollars=0.0005)):
-        summary = await run_policy("rl", lambda: policy, case, budget, link, profiles["jetson-orin-nano/llama3.2-1b-q4"],
-                                   profiles["gpt-4o"], LexicalRelevance())
+        summary = await run_policy("rl", lambda: policy, case, budget, link, profiles[CASE_DEVICE],
+                                   profiles[CASE_CLOUD], LexicalRelevance())
         assert summary.dollar_over_budget == 0 and summary.mean_dollars <= budget.dollars  # type: ignore[operator]
 
 

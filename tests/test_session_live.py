@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from tierlink.core import Budget, Request
+from tierlink.core import Budget, Ledger, Request
 from tierlink.endpoints.llamacpp import LlamaCppEndpoint
 from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
 from tierlink.endpoints.profile import EndpointProfile
@@ -20,11 +20,12 @@ pytestmark = pytest.mark.model
 WIFI = Link(name="wifi", a="phone", b="cloud", up_mbps=50, down_mbps=200, rtt_ms=20)
 
 
-def _session(gemma: LlamaCppEndpoint, cloud_url: str, profile: EndpointProfile, policy: str, **params: object) -> Session:
+def _session(gemma: LlamaCppEndpoint, cloud_url: str, profile: EndpointProfile, policy: str,
+             budget: Budget | None = None, ledger: Ledger | None = None, **params: object) -> Session:
     cloud = OpenAICompatEndpoint("cloud", cloud_url, "m", profile, "cloud", timeout_s=1.5, max_retries=0)
     endpoints = {"gemma": gemma, "cloud": LinkedEndpoint(cloud, WIFI, RealClock())}
-    return Session(endpoints, "gemma", make_policy(policy, **params), Budget(latency_s=30, dollars=0.05),
-                   zones={"gemma": "device", "cloud": "cloud"})
+    return Session(endpoints, "gemma", make_policy(policy, **params), budget or Budget(latency_s=30, dollars=0.05),
+                   zones={"gemma": "device", "cloud": "cloud"}, charges=ledger)
 
 
 @pytest.mark.parametrize("fault", ["stall", "error500", "halfstream_dead"])
@@ -57,7 +58,21 @@ async def test_live_cascade_uses_llama_cpp_signals(gemma: LlamaCppEndpoint, faul
 
 
 async def test_llm_router_charges_its_own_call(gemma: LlamaCppEndpoint, fault_server: str, cloud_profile: EndpointProfile) -> None:
-    s = _session(gemma, f"{fault_server}/ok/v1", cloud_profile, "llm-router", router=gemma, min_hard=0.0)
+    ledger = Ledger()
+    s = _session(gemma, f"{fault_server}/ok/v1", cloud_profile, "llm-router", ledger=ledger, router=gemma, min_hard=0.0)
     result = await s.ask(Request.of("Prove Fermat's last theorem.", max_tokens=8))
     assert result.endpoint == "cloud" and "p(hard)" in result.reason
     assert result.usage.origins >= {"live"} and result.usage.input_tokens > 7  # router prompt + cloud call
+    assert [(c.kind, c.round, c.endpoint) for c in ledger.charges] == [("router", 1, "gemma"), ("answer", 1, "cloud")]
+    assert ledger.spent() == result.usage
+
+
+async def test_llm_router_that_does_not_fit_the_budget_is_not_called(gemma: LlamaCppEndpoint, fault_server: str,
+                                                                      cloud_profile: EndpointProfile) -> None:
+    ledger = Ledger()  # 0.05 s left: not even the router's own 2-token call fits, so the device answers unasked
+    s = _session(gemma, f"{fault_server}/ok/v1", cloud_profile, "llm-router", Budget(latency_s=0.05), ledger,
+                 router=gemma, min_hard=0.0)
+    result = await s.ask(Request.of("Prove Fermat's last theorem.", max_tokens=8))
+    assert "llm-router: its own call does not fit the budget left" in result.action.reason
+    assert result.refused and result.over_budget  # nor does the device's answer: refused, nothing spent
+    assert not ledger.charges and result.usage.dollars == 0

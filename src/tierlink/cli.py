@@ -50,6 +50,7 @@ ORIGIN_LEGEND = (
 
 
 def main() -> None:
+    """The `tierlink` console-script entry point."""
     app()
 
 

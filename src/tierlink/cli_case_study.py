@@ -46,7 +46,7 @@ def conversations(
     from functools import partial
 
     from tierlink.bench.case_study_run import run_policy
-    from tierlink.bench.conversations import build_case_study
+    from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, build_case_study
     from tierlink.core.budget import Budget
     from tierlink.endpoints.registry import endpoint_profiles
     from tierlink.network.link import Link
@@ -65,7 +65,7 @@ def conversations(
                 raise TierlinkError(f"--split must be test, train or all, not '{split}'")
             case = build_case_study(count, seed, data_root, split=split)  # type: ignore[arg-type]
         profiles = endpoint_profiles()
-        device, cloud = profiles["jetson-orin-nano/llama3.2-1b-q4"], profiles["gpt-4o"]
+        device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
         path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
         factory = _policy_factory(names, learned, rl_dirs, seed, cascade_tokens)
         scorer = default_scorer()
@@ -140,10 +140,14 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
 
 def _table(summaries: list[PolicySummary], title: str) -> Table:
     table = Table(title=title)
-    for column in ("policy", "quality", "s/conv", "$/conv", "cloud", "views", "over s", "over $", "refused", "fallback"):
+    for column in ("policy", "quality", "s/conv", "$/conv", "cloud", "views", "over s", "over $", "refused",
+                   "down-tier", "no budget: quality", "no budget: over s / $ / any"):
         table.add_column(column, justify="right")
     for s in summaries:
+        free = "-" if s.unconstrained_over_any is None else \
+            f"{s.unconstrained_over_latency} / {s.unconstrained_over_dollars} / {s.unconstrained_over_any} of {s.conversations}"
         table.add_row(s.policy, f"{s.mean_quality:.3f}", f"{s.mean_latency_s:.1f}", f"{s.mean_dollars:.4f}",
                       f"{100 * s.cloud_share:.0f}%", f"{s.attachments_per_cloud_turn:.1f}", str(s.latency_over_budget),
-                      str(s.dollar_over_budget), str(s.refusals), str(s.fallbacks))
+                      str(s.dollar_over_budget), str(s.refusals), str(s.down_tier),
+                      "-" if s.unconstrained_quality is None else f"{s.unconstrained_quality:.3f}", free)
     return table

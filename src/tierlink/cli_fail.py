@@ -12,5 +12,6 @@ from tierlink.core.errors import TierlinkError
 
 
 def fail(exc: TierlinkError, console: Console | None = None) -> NoReturn:
+    """Print the error in one line (markup escaped), exit code 2: every command's error contract."""
     (console or Console()).print(f"[bold red]error:[/] {escape(str(exc))}")
     raise typer.Exit(code=2)

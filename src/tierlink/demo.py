@@ -44,16 +44,20 @@ class DemoTurn(BaseModel):
 
 
 class DemoRun(BaseModel):
+    """One policy's turns in the demo, with the totals its summary table prints."""
+
     policy: str
     device: str
     turns: list[DemoTurn]
 
     @property
     def total(self) -> Usage:
+        """Usage of every turn added up: what the run cost."""
         return sum((t.usage for t in self.turns), Usage())
 
     @property
     def correct(self) -> int:
+        """How many turns were answered correctly."""
         return sum(t.correct for t in self.turns)
 
     @property
@@ -63,9 +67,11 @@ class DemoRun(BaseModel):
 
     @property
     def device_correct(self) -> int:
+        """Correct answers among the turns the device answered itself."""
         return sum(t.correct for t in self.turns if t.endpoint == self.device)
 
     def share(self, endpoint: str) -> float:
+        """Share of turns `endpoint` answered (0 for a run without turns)."""
         return sum(t.endpoint == endpoint for t in self.turns) / max(1, len(self.turns))
 
 

@@ -34,6 +34,7 @@ class HistoryPolicy(BaseModel):
     edges: dict[Edge, EdgeHistory] = {}
 
     def for_edge(self, sender: str, receiver: str) -> EdgeHistory:
+        """The plan for sender -> receiver: its override where one is set, else the default."""
         return self.edges.get((sender, receiver), self.default)
 
 

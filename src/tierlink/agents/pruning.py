@@ -127,11 +127,13 @@ class PruneReport(BaseModel):
 
     @property
     def bytes_saved_pct(self) -> float:
+        """Share of message bytes (JSON envelopes) the pruned topology saves, in percent."""
         before = self.message_bytes_before
         return 100.0 * (before - self.message_bytes_after) / before if before else 0.0
 
     @property
     def accuracy_change(self) -> float | None:
+        """Pruned minus full accuracy (negative: pruning cost accuracy); None if either is ungraded."""
         if self.accuracy_before is None or self.accuracy_after is None:
             return None
         return self.accuracy_after - self.accuracy_before

@@ -49,6 +49,7 @@ class TeamResult:
 
     @property
     def total_usage(self) -> Usage:
+        """Every model call of the run added up, straight from the ledger's charges."""
         return self.ledger.spent()
 
     def summary(self) -> dict[str, object]:

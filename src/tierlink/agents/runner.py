@@ -28,10 +28,12 @@ __all__ = ["TeamSpec", "agent_names", "build_team", "load_tasks", "run_task", "r
 
 
 def agent_names(spec: TeamSpec) -> list[str]:
+    """The names agents get, in team order (agent0 takes the pattern's lead role)."""
     return [f"agent{index}" for index in range(spec.agents)]
 
 
 def build_team(spec: TeamSpec, deployment: Deployment) -> tuple[Team, Topology]:
+    """Agents on the spec's endpoints round-robin, each on its own node, and the parsed topology."""
     names = spec.endpoints or [deployment.device]
     for name in [*names, *([spec.lead_endpoint] if spec.lead_endpoint else [])]:
         if name not in deployment.endpoints:

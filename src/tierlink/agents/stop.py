@@ -29,6 +29,8 @@ class Progress:
 
 
 class StopCondition(ABC):
+    """When a team run ends; combine with `|` (either) and `&` (both), their reasons joined."""
+
     @abstractmethod
     def reason(self, progress: Progress) -> str | None:
         """Why to stop now, or None to go on."""
@@ -42,9 +44,12 @@ class StopCondition(ABC):
 
 @dataclass(frozen=True)
 class MaxRounds(StopCondition):
+    """Stop once `rounds` rounds are done: the hard cap patterns OR into any other condition."""
+
     rounds: int
 
     def reason(self, progress: Progress) -> str | None:
+        """The cap's reason once `progress.round` reaches `rounds`, else None."""
         return f"max rounds ({self.rounds})" if progress.round >= self.rounds else None
 
 
@@ -55,6 +60,7 @@ class Consensus(StopCondition):
     share: float = 1.0
 
     def reason(self, progress: Progress) -> str | None:
+        """Consensus once the most common non-empty answer reaches `share` of the agents."""
         if not progress.answer_keys:
             return None
         key, count = Counter(progress.answer_keys).most_common(1)[0]
@@ -65,17 +71,23 @@ class Consensus(StopCondition):
 
 @dataclass(frozen=True)
 class TokenBudget(StopCondition):
+    """Stop once model tokens (input plus output, messages read included) reach `tokens`."""
+
     tokens: int
 
     def reason(self, progress: Progress) -> str | None:
+        """Budget reason once tokens so far reach `tokens` (checked after a round: it may overshoot)."""
         return f"token budget ({progress.tokens} >= {self.tokens})" if progress.tokens >= self.tokens else None
 
 
 @dataclass(frozen=True)
 class DollarBudget(StopCondition):
+    """Stop once the run's model calls have cost `dollars` or more."""
+
     dollars: float
 
     def reason(self, progress: Progress) -> str | None:
+        """Budget reason once dollars so far reach `dollars` (checked after a round: it may overshoot)."""
         return f"dollar budget (${progress.dollars:.4f} >= ${self.dollars:.4f})" if progress.dollars >= self.dollars else None
 
 
@@ -85,6 +97,7 @@ class _Either(StopCondition):
     right: StopCondition
 
     def reason(self, progress: Progress) -> str | None:
+        """The left condition's reason if it fires, else the right's: `a | b` stops on either."""
         return self.left.reason(progress) or self.right.reason(progress)
 
 
@@ -94,5 +107,6 @@ class _Both(StopCondition):
     right: StopCondition
 
     def reason(self, progress: Progress) -> str | None:
+        """Both reasons joined, only when both fire: `a & b` stops on both."""
         first, second = self.left.reason(progress), self.right.reason(progress)
         return f"{first} and {second}" if first and second else None

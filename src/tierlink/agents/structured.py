@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -34,6 +34,16 @@ def parse(model: type[Model], text: str) -> Model:
     return model.model_validate_json(found.group(0) if found else text)
 
 
+def prompt_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The JSON schema shown to (and enforced on) an agent: fields and their descriptions, without
+    the classes' docstrings, which are for the code's readers and would only lengthen prompts."""
+    schema = model.model_json_schema()
+    schema.pop("description", None)
+    for definition in schema.get("$defs", {}).values():
+        definition.pop("description", None)
+    return schema
+
+
 def _problem(exc: ValidationError) -> str:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first.get("loc", ())) or "the reply"
@@ -45,7 +55,7 @@ async def ask_structured(traffic: Traffic, agent: Agent, prompt: str, model: typ
     """A validated `model` from `agent`, after at most one repair; None (noted) if still invalid.
     Both calls are charged to the run's traffic."""
     notes = traffic.notes
-    schema = model.model_json_schema()
+    schema = prompt_schema(model)
     shown = json.dumps(schema, separators=(",", ":"))
     text = ASK.format(prompt=prompt, schema=shown)
     for attempt in ("first reply", "repair"):

@@ -62,15 +62,18 @@ class Team:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Agent names in team order, as topologies and error messages list them."""
         return tuple(a.name for a in self.agents)
 
     def agent(self, name: str) -> Agent:
+        """The agent called `name`; a ConfigError listing the names if there is none."""
         for agent in self.agents:
             if agent.name == name:
                 return agent
         raise ConfigError("agents", f"no agent named '{name}'", f"use one of: {', '.join(self.names)}")
 
     def by_role(self, role: str) -> tuple[Agent, ...]:
+        """Agents with `role` in team order (empty if none), e.g. a debate's judge."""
         return tuple(a for a in self.agents if a.role == role)
 
     def link(self, sender: str, receiver: str) -> Link | None:

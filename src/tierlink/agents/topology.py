@@ -49,9 +49,11 @@ class Topology:
 
     @property
     def edges(self) -> tuple[Edge, ...]:
+        """Every (sender, receiver) edge: what pruning ranks and removes."""
         return tuple(self.graph.edges())
 
     def has_edge(self, sender: str, receiver: str) -> bool:
+        """May `sender` message `receiver`? Patterns check before every send."""
         return bool(self.graph.has_edge(sender, receiver))
 
     def without(self, edges: Iterable[Edge]) -> Topology:
@@ -135,6 +137,7 @@ def hybrid(names: Sequence[str], hub: str | None = None, peers: str = "ring") ->
 
 
 def from_edges(names: Sequence[str], edges: Iterable[Edge]) -> Topology:
+    """A 'custom' topology from explicit edges (unknown names and self-loops are errors)."""
     return Topology(names, edges, "custom")
 
 

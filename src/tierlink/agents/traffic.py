@@ -47,6 +47,7 @@ class AgentMessage(BaseModel):
         return self.text if self.data is None else json.dumps(self.data, ensure_ascii=False)
 
     def wire_bytes(self) -> int:
+        """Size of the message's JSON envelope in UTF-8: the bytes its link crossing is timed for."""
         return len(self.model_dump_json().encode("utf-8"))
 
 

@@ -55,6 +55,7 @@ BASELINES: dict[str, Baseline] = {
 
 
 def baseline(name: str) -> Baseline:
+    """The zero-training router called `name`; a DataError listing the known ones otherwise."""
     if name not in BASELINES:
         raise DataError(f"router '{name}'", "unknown baseline router", f"use one of {', '.join(BASELINES)}")
     return BASELINES[name]

@@ -7,6 +7,7 @@ paper's default budget of 30 s and $0.05 per conversation.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 
@@ -32,7 +33,9 @@ PolicyFactory = Callable[[], Policy]
 
 
 class PolicySummary(BaseModel):
-    """Means per conversation (latency, dollars) and per turn (quality) of one policy."""
+    """Means per conversation (latency, dollars) and per turn (quality) of one policy, and how
+    often its budgets bind: enforced (turns refused or sent down-tier) and unconstrained (the
+    same policy with no budget: how many conversations would have gone over)."""
 
     policy: str
     conversations: int
@@ -46,7 +49,26 @@ class PolicySummary(BaseModel):
     dollar_over_budget: int  # must be 0: the reservation makes it impossible
     refusals: int
     fallbacks: int
+    down_tier: int = 0  # turns answered lower down because the chosen call did not fit the budget left
+    unconstrained_quality: float | None = None  # the same policy with no budget
+    unconstrained_over_latency: int | None = None  # ... conversations over the latency budget
+    unconstrained_over_dollars: int | None = None  # ... conversations over the dollar budget
+    unconstrained_over_any: int | None = None  # ... conversations over either
     origin: str = "quality replay; latency, dollars and the attachment effect simulated"
+
+
+@dataclass
+class _Tally:
+    """Running counts over the conversations of one run."""
+
+    qualities: list[float] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+    dollars: list[float] = field(default_factory=list)
+    cloud_turns: int = 0
+    sent: int = 0
+    refusals: int = 0
+    fallbacks: int = 0
+    down_tier: int = 0
 
 
 async def run_policy(
@@ -59,42 +81,62 @@ async def run_policy(
     cloud: EndpointProfile,
     scorer: RelevanceScorer,
     on_conversation: Callable[[], None] | None = None,
+    unconstrained: bool = True,
 ) -> PolicySummary:
-    qualities: list[float] = []
-    latencies: list[float] = []
-    dollars: list[float] = []
-    cloud_turns = sent = refusals = fallbacks = over_latency = over_dollars = 0
+    """Every conversation in its own session under one policy, summarised (one row of Fig. 4);
+    with `unconstrained`, the conversations run again without a budget to show where it binds."""
+    enforced = await _run(make, case, budget, link, device, cloud, scorer, on_conversation)
+    turns = len(enforced.qualities)
+    summary = PolicySummary(
+        policy=name, conversations=len(case.conversations), turns=turns,
+        mean_quality=sum(enforced.qualities) / turns, mean_latency_s=_mean(enforced.latencies),
+        mean_dollars=_mean(enforced.dollars), cloud_share=enforced.cloud_turns / turns,
+        attachments_per_cloud_turn=enforced.sent / enforced.cloud_turns if enforced.cloud_turns else 0.0,
+        latency_over_budget=_over(enforced.latencies, budget.latency_s),
+        dollar_over_budget=_over(enforced.dollars, budget.dollars, 1e-12),
+        refusals=enforced.refusals, fallbacks=enforced.fallbacks, down_tier=enforced.down_tier,
+    )
+    if not unconstrained:
+        return summary
+    free = await _run(make, case, Budget(), link, device, cloud, scorer, None)
+    over = [(s > (budget.latency_s or float("inf"))) or (d > (budget.dollars or float("inf")) + 1e-12)
+            for s, d in zip(free.latencies, free.dollars, strict=True)]
+    return summary.model_copy(update={
+        "unconstrained_quality": sum(free.qualities) / len(free.qualities),
+        "unconstrained_over_latency": _over(free.latencies, budget.latency_s),
+        "unconstrained_over_dollars": _over(free.dollars, budget.dollars, 1e-12),
+        "unconstrained_over_any": sum(over),
+    })
+
+
+async def _run(make: PolicyFactory, case: CaseStudy, budget: Budget, link: Link, device: EndpointProfile,
+               cloud: EndpointProfile, scorer: RelevanceScorer, on_conversation: Callable[[], None] | None) -> _Tally:
+    tally = _Tally()
     for conversation in case.conversations:
         session = _session(make(), case, budget, link, device, cloud, scorer, len(conversation.turns))
         for turn in conversation.turns:
             result = await session.ask(turn_request(turn))
-            qualities.append(turn_quality(turn, result))
+            tally.qualities.append(turn_quality(turn, result))
             if result.endpoint == "cloud":
-                cloud_turns += 1
-                sent += len(result.attachments_sent)
-            refusals += int(result.refused)
-            fallbacks += int(result.fallback)
-        latencies.append(session.spent.latency.total_s)
-        dollars.append(session.spent.dollars)
-        over_latency += int(budget.latency_s is not None and session.spent.latency.total_s > budget.latency_s)
-        over_dollars += int(budget.dollars is not None and session.spent.dollars > budget.dollars + 1e-12)
+                tally.cloud_turns += 1
+                tally.sent += len(result.attachments_sent)
+            tally.refusals += int(result.refused)
+            tally.fallbacks += int(result.fallback)
+            tally.down_tier += int(result.down_tier or result.over_budget)
+        tally.latencies.append(session.spent.latency.total_s)
+        tally.dollars.append(session.spent.dollars)
         if on_conversation is not None:
             on_conversation()
-    turns = len(qualities)
-    return PolicySummary(
-        policy=name,
-        conversations=len(case.conversations),
-        turns=turns,
-        mean_quality=sum(qualities) / turns,
-        mean_latency_s=sum(latencies) / len(latencies),
-        mean_dollars=sum(dollars) / len(dollars),
-        cloud_share=cloud_turns / turns,
-        attachments_per_cloud_turn=sent / cloud_turns if cloud_turns else 0.0,
-        latency_over_budget=over_latency,
-        dollar_over_budget=over_dollars,
-        refusals=refusals,
-        fallbacks=fallbacks,
-    )
+    return tally
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def _over(values: list[float], limit: float | None, slack: float = 0.0) -> int:
+    """How many conversations spent more than `limit` (none without one)."""
+    return 0 if limit is None else sum(v > limit + slack for v in values)
 
 
 def turn_quality(turn: ConversationTurn, result: TurnResult) -> float:

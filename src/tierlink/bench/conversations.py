@@ -1,13 +1,15 @@
 """The case study (Sec. V of the paper): multi-turn conversations built from recorded outcomes.
 
-Each conversation has 2 to 5 turns drawn from several task categories: grade-school maths
+Each conversation has 5 to 10 turns (the paper's kitchen-assistant dialogues) drawn from several task categories: grade-school maths
 (ZeroEval GSM8K: gemma-2-2b-it on the device, gpt-4o in the cloud), knowledge questions
 (RouteLLM MMLU) and two-turn chat (both turns of MT-Bench; Mixtral-8x7B on the device side,
 GPT-4 in the cloud). Per-turn quality is **replay**. Latency and dollars are **simulated**
 from the real (or recorded-length) token counts, the endpoint profiles (a Jetson Orin Nano
-device, GPT-4o's list prices) and a link profile. Every turn offers three camera views as
-attachments; about a third of the turns need one of them (named in the question), and a turn
-answered without that view scores half: this attachment effect is **simulated**.
+device, GPT-4o's list prices) and a link profile. Every turn offers three 1280 x 720 camera views
+as attachments, billed by GPT-4o's published image-token formula (1,105 tokens each) and sized
+as measured JPEGs (`scripts/measure_camera_jpeg.py`); about a third of the turns need one of
+them (named in the question), and a turn answered without that view scores half: this
+attachment effect is **simulated**.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ from tierlink.core.messages import Attachment, Message, Request
 from tierlink.endpoints.outcome_table import OutcomeTable
 
 VIEWS = ("front", "left", "rear")
+VIEW_WIDTH_PX, VIEW_HEIGHT_PX = 1280, 720  # a 720p robot camera frame
+# measured: mean JPEG size (quality 75) of two real 640x427 photographs (scikit-learn's CC BY 2.0
+# sample images) per pixel, times 1280 x 720 pixels: 206 kB and 90 kB (scripts/measure_camera_jpeg.py)
+VIEW_JPEG_BYTES = 148_000
+TURNS_PER_CONVERSATION = (5, 10)
+CASE_DEVICE = "jetson-orin-nano/phi3.5-mini-q4"  # the paper's Phi-3-mini-class model on a Jetson board
+CASE_CLOUD = "gpt-4o"
 TEST_SHARE = 0.3
 VALIDATION_SHARE = 0.25  # of the train split: questions held out for model selection ("validation")
 Split = Literal["all", "train", "test", "fit", "validation"]
@@ -42,6 +51,8 @@ MTBENCH = ("routellm-mtbench", "mistralai/Mixtral-8x7B-Instruct-v0.1", "gpt-4-11
 
 
 class ConversationTurn(BaseModel):
+    """One turn of a case-study conversation: the prompt to replay and the view it needs."""
+
     prompt_id: str
     text: str
     category: str
@@ -50,6 +61,8 @@ class ConversationTurn(BaseModel):
 
 
 class Conversation(BaseModel):
+    """The turns one session answers in order, under one budget."""
+
     conversation_id: str
     turns: list[ConversationTurn]
 
@@ -64,21 +77,23 @@ class CaseStudy:
 
 
 def camera_views() -> tuple[Attachment, ...]:
-    """The three 640x480 JPEG views a robot offers every turn (~60 kB each)."""
+    """The three 1280 x 720 JPEG views a robot offers every turn (~148 kB each, measured)."""
     return tuple(
-        Attachment(kind="image", mime="image/jpeg", size_bytes=60_000, description=f"{view} camera view")
+        Attachment(kind="image", mime="image/jpeg", size_bytes=VIEW_JPEG_BYTES, width_px=VIEW_WIDTH_PX,
+                   height_px=VIEW_HEIGHT_PX, description=f"{view} camera view")
         for view in VIEWS
     )
 
 
 def turn_request(turn: ConversationTurn, max_tokens: int = 512) -> Request:
+    """The turn as a Request with all three camera views attached (the text names the one needed)."""
     text = turn.text if turn.view is None else f"{turn.text}\n(Look at the {turn.view} camera view.)"
     return Request(messages=(Message(role="user", content=text),), attachments=camera_views(),
                    prompt_id=turn.prompt_id, max_tokens=max_tokens)
 
 
 def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None, split: Split = "all") -> CaseStudy:
-    """n conversations of 2-5 turns, deterministic for a seed. `split` draws the questions from
+    """n conversations of 5-10 turns, deterministic for a seed. `split` draws the questions from
     the train or test part (by a hash of the question id) so that a router trained on one
     never sees the other's outcomes."""
     rng = random.Random(seed)
@@ -94,7 +109,7 @@ def build_case_study(n: int = 60, seed: int = 0, data_root: Path | None = None, 
     texts = dict(zip(chat["prompt_id"], chat["prompt"], strict=False))
     conversations = []
     for index in range(n):
-        length = rng.randint(2, 5)
+        length = rng.randint(*TURNS_PER_CONVERSATION)
         turns: list[ConversationTurn] = []
         while len(turns) < length:
             category = rng.choice(["math", "knowledge", "chat"])

@@ -33,6 +33,7 @@ class DatasetSpec:
 
 
 def shipped_root(spec: DatasetSpec) -> Path:
+    """Where the spec's small slice lies inside the installed package (no download needed)."""
     return Path(str(files("tierlink.data").joinpath("outcomes", spec.slice_dir)))
 
 
@@ -54,6 +55,7 @@ def load_from(key: str, data_root: Path | None = None) -> pd.DataFrame:
 
 
 def dataset_spec(key: str) -> DatasetSpec:
+    """The spec registered under `key`; a DataError listing the known keys otherwise."""
     from tierlink.bench.loaders import DATASETS  # loaders import this module's DatasetSpec
 
     if key not in DATASETS:

@@ -65,6 +65,7 @@ def prepare(
 
 
 def cost_origin(frame: pd.DataFrame, pair: ModelPair) -> str:
+    """Where the run's cost numbers come from (replay, simulated or normalised), for the report."""
     if pair.cost_unit != "USD":
         return "normalised (strong calls; no prices in the data)"
     estimated = frame.get("estimated")

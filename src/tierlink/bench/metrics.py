@@ -131,6 +131,7 @@ def _references(curve: RoutingCurve, prompts: int, cost_unit: str) -> dict[str, 
 
 
 def summarize(curve: RoutingCurve, prompts: int, cost_unit: str) -> RoutingMetrics:
+    """APGR, CPT(50%/80%), AIQ and ΔIBC of one router's curve, with the pair's reference levels."""
     return RoutingMetrics(
         **_references(curve, prompts, cost_unit),  # type: ignore[arg-type]
         apgr=apgr(curve),

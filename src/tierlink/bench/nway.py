@@ -51,6 +51,7 @@ def evaluate_choices(choices: pd.Series, scores: pd.DataFrame, costs: pd.DataFra
 
 
 def single_model_points(scores: pd.DataFrame, costs: pd.DataFrame) -> list[SelectionPoint]:
+    """One (quality, cost) point per model answering every prompt: the baselines to beat."""
     return [
         SelectionPoint(label=m, quality=float(scores[m].mean()), cost=float(costs[m].mean()))
         for m in scores.columns

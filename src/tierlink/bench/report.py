@@ -26,6 +26,7 @@ def code_version() -> str:
 
 
 def metrics_rows(results: dict[str, RoutingMetrics]) -> list[str]:
+    """The report's Markdown table of routers, header included, one row each."""
     lines = [
         "| router | APGR | CPT(50%) | CPT(80%) | AIQ | ΔIBC % |",
         "|---|---|---|---|---|---|",

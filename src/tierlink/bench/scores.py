@@ -34,4 +34,5 @@ def read_scores(path: Path) -> pd.Series:
 
 
 def write_scores(prompt_ids: np.ndarray, scores: np.ndarray, path: Path) -> None:
+    """Write the prompt_id,score CSV that `read_scores` and `tierlink bench curve` read."""
     pd.DataFrame({"prompt_id": prompt_ids, "score": scores}).to_csv(path, index=False)

@@ -67,6 +67,7 @@ class Deployment:
         return Session(self.endpoints, self.device, policy, budget, zones, **kw)
 
     async def aclose(self) -> None:
+        """Close every endpoint (HTTP clients, model memory); call once its sessions are done."""
         for endpoint in self.endpoints.values():
             await endpoint.aclose()
 
@@ -94,6 +95,7 @@ def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None, recor
 
 
 def build_link(name: str, spec: LinkConfig) -> Link:
+    """The link from its named profile, any figure the config gives overriding the profile's."""
     base = link_profiles().require(spec.profile, f"links.{name}.profile")
     link = Link.from_profile(name, spec.a, spec.b, base, AvailabilityTrace(outages=spec.outages))
     overrides = {

@@ -24,6 +24,8 @@ class _Strict(BaseModel):
 
 
 class NodeConfig(_Strict):
+    """A node's tier and privacy zone (an empty zone means the tier name)."""
+
     tier: Tier
     zone: str = ""
 
@@ -49,6 +51,8 @@ class _EndpointBase(_Strict):
 
 
 class LlamaCppConfig(_EndpointBase):
+    """An in-process llama.cpp endpoint: a catalogue model or a GGUF file of your own."""
+
     kind: Literal["llamacpp"]
     profile: str | EndpointProfile | None = Field(  # type: ignore[assignment]
         None, description="A registry name or an inline profile; default: the catalogue model's own profile.")
@@ -63,6 +67,8 @@ class LlamaCppConfig(_EndpointBase):
 
 
 class OpenAIConfig(_EndpointBase):
+    """An endpoint behind an OpenAI-compatible API; its key is read from `api_key_env`."""
+
     kind: Literal["openai"]
     base_url: HttpUrl
     model: str
@@ -74,6 +80,8 @@ class OpenAIConfig(_EndpointBase):
 
 
 class ReplayConfig(_EndpointBase):
+    """An endpoint that answers with `model`'s recorded responses from an outcome table."""
+
     kind: Literal["replay"]
     outcomes: str = Field(description="'builtin:routerarena_mcq' or the path of a canonical CSV.")
     model: str

@@ -25,6 +25,7 @@ class HistoryPlan(BaseModel):
     k: int = Field(2, ge=1, description="Exchanges kept by last_k (and after a summary).")
 
     def label(self) -> str:
+        """Short name for reports and tables (`last_2`, `full`, ...)."""
         return f"last_{self.k}" if self.kind == "last_k" else self.kind
 
 

@@ -18,6 +18,7 @@ class PrefixTracker:
         self._sent: dict[str, tuple[Message, ...]] = {}
 
     def record(self, endpoint: str, messages: tuple[Message, ...]) -> None:
+        """Remember what `endpoint` was just sent, so the next request's cached prefix can be counted."""
         self._sent[endpoint] = messages
 
     def cached_tokens(self, endpoint: str, messages: tuple[Message, ...]) -> int:

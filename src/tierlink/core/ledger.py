@@ -58,13 +58,16 @@ class Charge(BaseModel):
 
     @property
     def dollars(self) -> float:
+        """The call's cost in USD, so charges sum without reaching into their usage."""
         return self.usage.dollars
 
 
 class ChargeSink(Protocol):
     """Anything that takes the charges of calls: a Ledger, a gateway request's record, a team."""
 
-    def charge(self, charge: Charge) -> None: ...
+    def charge(self, charge: Charge) -> None:
+        """Take one call's charge; callers emit exactly one per call."""
+        ...
 
 
 class Totals(BaseModel):
@@ -86,9 +89,11 @@ class Ledger:
         self._charges: list[Charge] = []
 
     def record(self, transfer: Transfer) -> None:
+        """Append one link crossing; its money is in the call's Charge, not here."""
         self._records.append(transfer)
 
     def charge(self, charge: Charge) -> None:
+        """Append one call's charge: the single place its cost is counted."""
         self._charges.append(charge)
 
     def __iter__(self) -> Iterator[Transfer]:
@@ -99,6 +104,7 @@ class Ledger:
 
     @property
     def charges(self) -> tuple[Charge, ...]:
+        """Every charge in order, as a tuple (a copy: the ledger stays append-only)."""
         return tuple(self._charges)
 
     def spent(self, where: Callable[[Charge], bool] | None = None) -> Usage:
@@ -106,15 +112,19 @@ class Ledger:
         return sum((c.usage for c in self._charges if where is None or where(c)), Usage())
 
     def total(self) -> Totals:
+        """Sums over every transfer and charge recorded so far."""
         return _sum(self._records, self._charges)
 
     def by_edge(self) -> dict[tuple[str, str], Totals]:
+        """Totals per (sender, receiver): transfers by direction, charges by caller and callee."""
         return self._group(lambda t: (t.sender, t.receiver), lambda c: (c.caller, c.callee))
 
     def by_round(self) -> dict[int, Totals]:
+        """Totals per round (a session's turn or a team's round)."""
         return self._group(lambda t: t.round, lambda c: c.round)
 
     def by_endpoint(self) -> dict[str, Totals]:
+        """Totals per endpoint name, transfers and charges together."""
         return self._group(lambda t: t.endpoint, lambda c: c.endpoint)
 
     def _group(self, of_transfer: Callable[[Transfer], Hashable], of_charge: Callable[[Charge], Hashable]) -> dict:

@@ -30,6 +30,8 @@ class Attachment(BaseModel):
     kind: AttachmentKind
     mime: str
     size_bytes: int = Field(ge=0)
+    width_px: int | None = Field(None, gt=0, description="Image width: providers bill images by their size.")
+    height_px: int | None = Field(None, gt=0, description="Image height.")
     description: str = Field("", description="Caption or description, used to judge relevance.")
     path: Path | None = None
     private: bool = Field(False, description="Must stay inside the allowed privacy zones.")
@@ -61,6 +63,7 @@ class Request(BaseModel):
 
     @property
     def last_user_text(self) -> str:
+        """The newest user message's text ('' if none): what routers, replay and relevance read."""
         for message in reversed(self.messages):
             if message.role == "user":
                 return message.content
@@ -88,6 +91,7 @@ class Completion(BaseModel):
 
     @property
     def mean_logprob(self) -> float | None:
+        """Mean token log-probability, or None when the endpoint returned none (a cascade signal)."""
         if not self.token_logprobs:
             return None
         return sum(self.token_logprobs) / len(self.token_logprobs)

@@ -25,6 +25,7 @@ class Latency(BaseModel):
 
     @property
     def total_s(self) -> float:
+        """The call's wall time end to end: network, queue, prefill and decode together."""
         return self.network_s + self.queue_s + self.prefill_s + self.decode_s
 
     def __add__(self, other: Latency) -> Latency:

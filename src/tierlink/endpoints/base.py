@@ -73,15 +73,19 @@ class WrappedEndpoint(Endpoint):
         return inner.unwrap() if isinstance(inner, WrappedEndpoint) else inner
 
     def available(self) -> bool:
+        """Available exactly when the wrapped endpoint is; wrappers with state of their own add to it."""
         return self.inner.available()
 
     async def aclose(self) -> None:
+        """Close the wrapped endpoint: a wrapper holds nothing of its own to release."""
         await self.inner.aclose()
 
     async def warm(self) -> None:
+        """Warm the wrapped endpoint (the model underneath)."""
         await self.inner.warm()
 
     def quote(self, request: Request) -> Usage | None:
+        """The wrapped endpoint's quote, passed through so replay stays exactly priced behind wrappers."""
         return self.inner.quote(request)
 
 

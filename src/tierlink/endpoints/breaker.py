@@ -37,6 +37,7 @@ class CircuitBreaker:
 
     @property
     def state(self) -> BreakerState:
+        """closed; open; or half-open once `reset_after_s` has passed since it opened (read live)."""
         if self.opened_at is None:
             return "closed"
         return "half-open" if self.clock() - self.opened_at >= self.reset_after_s else "open"
@@ -57,9 +58,11 @@ class CircuitBreaker:
         return False
 
     def succeeded(self) -> None:
+        """A call succeeded: close the breaker and forget earlier failures."""
         self.failures, self.opened_at, self.probe_in_flight = 0, None, False
 
     def failed(self) -> None:
+        """A call failed: count it, and open (or reopen after a failed probe) at the threshold."""
         self.failures += 1
         if self.probe_in_flight or self.failures >= self.failures_to_open:
             if self.opened_at is None or self.probe_in_flight:
@@ -72,6 +75,7 @@ class CircuitBreaker:
         self.probe_in_flight = False
 
     def retry_in_s(self) -> float:
+        """Seconds until the next probe is let through (0 when closed), for error messages."""
         return 0.0 if self.opened_at is None else max(0.0, self.reset_after_s - (self.clock() - self.opened_at))
 
 
@@ -90,6 +94,7 @@ class BreakerEndpoint(WrappedEndpoint):
         self.breaker = breaker or CircuitBreaker()
 
     def available(self) -> bool:
+        """False while the breaker is open (or its probe is out), so sessions route around it."""
         return self.breaker.available() and self.inner.available()
 
     def _refuse(self) -> EndpointUnavailable:
@@ -97,6 +102,7 @@ class BreakerEndpoint(WrappedEndpoint):
                                               f"next probe in {self.breaker.retry_in_s():.1f}s")
 
     async def complete(self, request: Request) -> Completion:
+        """Fail fast when open; else call through and let the outcome close or open the breaker."""
         if not self.breaker.acquire():
             raise self._refuse()
         try:
@@ -111,6 +117,7 @@ class BreakerEndpoint(WrappedEndpoint):
         return completion
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """As `complete`, judged at the end: the final chunk is a success; a cancel frees the probe."""
         if not self.breaker.acquire():
             raise self._refuse()
         verdict = False

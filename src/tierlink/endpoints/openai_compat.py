@@ -93,6 +93,7 @@ class OpenAICompatEndpoint(Endpoint):
         return self._clients_here().http
 
     async def aclose(self) -> None:
+        """Close this event loop's clients (pools are per loop); other loops' clients stay open."""
         clients = self._loops.pop(asyncio.get_running_loop(), None)
         if clients is not None:
             await clients.sdk.close()
@@ -114,6 +115,7 @@ class OpenAICompatEndpoint(Endpoint):
             raise EndpointError(self.name, f"malformed chat completion: {exc}", status=response.status_code) from exc
 
     async def complete(self, request: Request) -> Completion:
+        """One POST, retried as configured; a malformed answer is an EndpointError, not a crash."""
         started = time.perf_counter()
         response = await self._with_retries(lambda: self._post(self._body(request)))
         wall = time.perf_counter() - started
@@ -131,6 +133,7 @@ class OpenAICompatEndpoint(Endpoint):
             raise EndpointError(self.name, f"malformed chat completion: {exc}") from exc
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """SSE with per-chunk deadlines; usage is estimated (and marked) if the server sends none."""
         started = time.perf_counter()
         body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
         stream = await self._with_retries(lambda: self._client.chat.completions.create(**body), self.first_chunk_timeout_s,

@@ -54,6 +54,7 @@ class OutcomeTable:
 
     @property
     def models(self) -> list[str]:
+        """Every model with records, sorted: what a replay endpoint may name."""
         return sorted({o.model for o in self._rows})
 
     def prompt_ids(self) -> list[str]:
@@ -61,12 +62,15 @@ class OutcomeTable:
         return list(dict.fromkeys(o.prompt_id for o in self._rows))
 
     def get(self, model: str, prompt_id: str) -> Outcome | None:
+        """The record of `model` on `prompt_id`, or None when it never answered it."""
         return self._by_key.get((model, prompt_id))
 
     def prompt_id_for(self, text: str) -> str | None:
+        """A prompt's id by its text (whitespace and case ignored), for requests without an id."""
         return self._id_by_text.get(_normalise(text))
 
     def rows(self) -> list[Outcome]:
+        """Every outcome in table order (a new list, safe to change)."""
         return list(self._rows)
 
 

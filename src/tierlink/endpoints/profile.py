@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierlink.endpoints.image_tokens import tiled_image_tokens
+
 Tier = Literal["device", "edge", "cloud"]
 Modality = Literal["text", "image", "audio", "document", "sensor"]
 
@@ -30,7 +32,10 @@ class EndpointProfile(BaseModel):
     price_cached_in_per_mtok: float | None = Field(
         None, ge=0, description="USD per million cached input tokens; None = no prompt caching."
     )
-    tokens_per_image: int = Field(0, ge=0, description="Input tokens billed per image.")
+    tokens_per_image: int = Field(0, ge=0, description="Input tokens billed per image whose size is not known.")
+    image_base_tokens: int = Field(0, ge=0, description="Tiled image pricing: tokens every image costs.")
+    image_tile_tokens: int | None = Field(
+        None, ge=0, description="Tiled image pricing: tokens per 512 px tile (None: tokens_per_image for every image).")
     decode_tokens_per_s: float = Field(gt=0)
     prefill_tokens_per_s: float = Field(gt=0)
     ttft_s: float = Field(ge=0, description="Time to first token for a short prompt.")
@@ -41,6 +46,7 @@ class EndpointProfile(BaseModel):
 
     @property
     def supports_prompt_cache(self) -> bool:
+        """True when the provider bills cached input at a price of its own (one is given)."""
         return self.price_cached_in_per_mtok is not None
 
     def dollars(self, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> float:
@@ -52,6 +58,13 @@ class EndpointProfile(BaseModel):
             + cached * cached_price
             + output_tokens * self.price_out_per_mtok
         ) / 1e6
+
+    def image_tokens(self, width_px: int | None, height_px: int | None) -> int:
+        """Input tokens one image costs here: by its tiles where the provider prices so and the
+        size is known, else the flat `tokens_per_image`."""
+        if self.image_tile_tokens is None or not width_px or not height_px:
+            return self.tokens_per_image
+        return tiled_image_tokens(width_px, height_px, self.image_base_tokens, self.image_tile_tokens)
 
     def predicted_seconds(self, input_tokens: int, output_tokens: int) -> float:
         """Compute time (no network) predicted from the profile: TTFT + prefill + decode."""

@@ -10,8 +10,8 @@ import re
 from collections.abc import AsyncIterator
 
 from tierlink.core.errors import UnknownPrompt
-from tierlink.core.messages import Completion, Request
-from tierlink.core.tokens import estimate_tokens, estimated_tokens_of
+from tierlink.core.messages import Attachment, Completion, Request
+from tierlink.core.tokens import CHARS_PER_TOKEN, estimate_tokens, estimated_tokens_of
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
@@ -61,6 +61,7 @@ class ReplayEndpoint(Endpoint):
         return self._usage(self.lookup(request), request)
 
     async def complete(self, request: Request) -> Completion:
+        """The recorded answer with its tokens and score; an unrecorded prompt raises UnknownPrompt."""
         outcome = self.lookup(request)
         return Completion(
             text=outcome.response or "",
@@ -88,9 +89,10 @@ class ReplayEndpoint(Endpoint):
                 output_tokens if output_tokens is not None else len(outcome.response or "") // 4
             )
         history = estimated_tokens_of(request.messages[:-1]) if len(request.messages) > 1 else 0
-        input_tokens += history
+        attached = sum(self._attachment_tokens(a) for a in request.attachments)  # not in the record either
+        input_tokens += history + attached
         dollars = outcome.cost_usd
-        if dollars is None or history or self.price_from_profile:
+        if dollars is None or history or attached or self.price_from_profile:
             origins.add("simulated")
             dollars = self.profile.dollars(input_tokens, output_tokens)
         if outcome.latency_s is not None:
@@ -110,7 +112,15 @@ class ReplayEndpoint(Endpoint):
             origins=frozenset(origins),
         )
 
+    def _attachment_tokens(self, attachment: Attachment) -> int:
+        """What an uploaded attachment adds to the prompt (simulated): an image at the profile's
+        image price (by its size where the provider bills tiles), anything else its text."""
+        if attachment.kind == "image":
+            return self.profile.image_tokens(attachment.width_px, attachment.height_px)
+        return attachment.size_bytes // CHARS_PER_TOKEN
+
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """The recorded answer in word-sized pieces, then its Completion (no real timing)."""
         completion = await self.complete(request)
         for piece in re.findall(r"\S+\s*|\s+", completion.text):
             yield StreamChunk(text=piece)

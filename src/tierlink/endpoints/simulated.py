@@ -28,22 +28,26 @@ class SimulatedEndpoint(Endpoint):
         self.output_tokens = output_tokens
 
     def quote(self, request: Request) -> Usage:
+        """The usage a call will report, known in advance: the simulation is deterministic."""
         return self._usage(request)
 
     async def complete(self, request: Request) -> Completion:
+        """The fixed answer repeated to the modelled output length, every figure marked simulated."""
         usage = self._usage(request)
         text = " ".join([self.answer] * max(1, usage.output_tokens // max(1, len(self.answer) // 4)))
         return Completion(text=text[: 4 * usage.output_tokens], endpoint=self.name, model=self.profile.model,
                           usage=usage, origin="simulated", finish_reason="stop")
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """The simulated answer in word-sized pieces, then its Completion."""
         completion = await self.complete(request)
         for piece in re.findall(r"\S+\s*|\s+", completion.text):
             yield StreamChunk(text=piece)
         yield StreamChunk(completion=completion)
 
     def _usage(self, request: Request) -> Usage:
-        extra = sum(self.profile.tokens_per_image or a.size_bytes // 4 for a in request.attachments)
+        extra = sum(self.profile.image_tokens(a.width_px, a.height_px) or a.size_bytes // 4 if a.kind == "image"
+                    else a.size_bytes // 4 for a in request.attachments)
         input_tokens = estimated_tokens_of(request.messages) + extra
         output_tokens = min(request.max_tokens, self.output_tokens or request.max_tokens)
         return Usage(

@@ -21,6 +21,8 @@ TargetKind = Literal["share", "dollars", "pgr"]
 
 
 class Calibration(BaseModel):
+    """A target, its threshold set on held-in prompts, and what it achieved there and on test."""
+
     target: TargetKind
     value: float
     threshold: float
@@ -29,6 +31,7 @@ class Calibration(BaseModel):
 
     @property
     def miss(self) -> float | None:
+        """Test value minus the target: how far the threshold missed on unseen prompts; None untested."""
         return None if self.test is None else self.test - self.value
 
 

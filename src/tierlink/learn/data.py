@@ -30,6 +30,7 @@ class Prompts:
         return len(self.texts)
 
     def take(self, index: npt.NDArray[np.int64]) -> Prompts:
+        """The prompts at `index`, drafts and signals included, so subsets stay aligned."""
         return Prompts(
             self.prompt_ids[index],
             [self.texts[i] for i in index],
@@ -70,6 +71,7 @@ class PairData:
 
     @classmethod
     def from_outcomes(cls, frame: pd.DataFrame, weak: str, strong: str) -> PairData:
+        """The pair's aligned prompts and scores from an outcome table (the table kept for MF)."""
         pair = ModelPair.from_outcomes(frame, weak, strong)
         return cls(
             prompts=prompts_of(pair, frame),
@@ -86,6 +88,7 @@ class PairData:
         return self.strong_score - self.weak_score
 
     def subset(self, index: npt.NDArray[np.int64]) -> PairData:
+        """The rows at `index` with the table cut to their prompts: a fold that leaks no other prompt."""
         ids = set(self.prompts.prompt_ids[index].tolist())
         return PairData(
             prompts=self.prompts.take(index),

@@ -22,6 +22,7 @@ class Featurizer(BaseModel):
     tasks: list[str] = []
 
     def fit(self, prompts: Prompts) -> Featurizer:
+        """A copy fitted on `prompts` (text-feature scaling, known tasks); this one is unchanged."""
         raw = text_features(prompts.texts)
         return self.model_copy(update={
             "mean": raw.mean(axis=0).tolist(),
@@ -30,6 +31,7 @@ class Featurizer(BaseModel):
         })
 
     def transform(self, prompts: Prompts, cache: EmbeddingCache | None = None) -> npt.NDArray[np.float32]:
+        """Features in the fitted layout (embedding, scaled text, task one-hot; unseen tasks all 0)."""
         parts = []
         if self.use_embedding:
             parts.append((cache or EmbeddingCache()).embed(prompts.texts))

@@ -36,6 +36,7 @@ class NWayRouter:
         self.prices: dict[str, float] = {}
 
     def fit(self, frame: pd.DataFrame, cache: EmbeddingCache) -> NWayRouter:
+        """A quality predictor per model (logistic for 0/1 scores, else ridge) and its mean price."""
         scores, costs = outcome_matrices(frame)
         table = frame.drop_duplicates("prompt_id").set_index("prompt_id").loc[scores.index]
         prompts = Prompts(scores.index.to_numpy(dtype=str), table["prompt"].astype(str).tolist(), table["task"].astype(str).tolist())
@@ -51,6 +52,7 @@ class NWayRouter:
         return self
 
     def predict(self, prompts: Prompts, cache: EmbeddingCache) -> pd.DataFrame:
+        """Predicted quality of every model on every prompt (rows: prompt ids, columns: models)."""
         x = self.featurizer.transform(prompts, cache)
         columns = {}
         for name, predictor in self.models.items():
@@ -68,6 +70,8 @@ class NWayRouter:
 
 
 class NWayEvaluation(BaseModel):
+    """The router's, each model's and the oracle's points on test, and their AIQ over one range."""
+
     prompts: int
     models: list[SelectionPoint]
     router: list[SelectionPoint]
@@ -103,4 +107,5 @@ def evaluate_nway(router: NWayRouter, test: pd.DataFrame, cache: EmbeddingCache,
 
 
 def frontier_arrays(points: list[SelectionPoint]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Costs and qualities of the points as arrays, for plotting and AIQ."""
     return np.array([p.cost for p in points]), np.array([p.quality for p in points])

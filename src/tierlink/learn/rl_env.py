@@ -67,6 +67,7 @@ class _Scripted(Policy):
         self.action: Action | None = None
 
     async def decide(self, state: TurnState) -> Action:
+        """The action `step` set just before asking the session (asserts one was set)."""
         assert self.action is not None
         return self.action
 
@@ -131,6 +132,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         return action_masks(state, CLOUD, self._relevance(state))
 
     def step(self, action: int) -> tuple[npt.NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        """Route one turn with `action`; reward: quality - cloud baseline - weighted time and cost."""
         assert self._session is not None
         state = self._state()
         turn = self._turns[self._index]
@@ -156,4 +158,5 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
         return float(record.score) if record is not None else 0.0
 
     def close(self) -> None:
+        """Close the environment's own event loop, on which its sessions run."""
         self._loop.close()

@@ -63,6 +63,7 @@ class BestOnValidation(BaseCallback):
             self.evaluate()
 
     def evaluate(self) -> None:
+        """Score the current policy on the validation episodes; keep its weights if it is the best yet."""
         reward = validation_reward(self.model, self.env, self.episodes)
         self.history.append((self.num_timesteps, reward))
         if reward > self.best_reward:
@@ -70,5 +71,6 @@ class BestOnValidation(BaseCallback):
             self._best_state = copy.deepcopy(self.model.policy.state_dict())
 
     def restore(self) -> None:
+        """Load the best weights seen into the model (nothing to do before any evaluation)."""
         if self._best_state is not None:
             self.model.policy.load_state_dict(self._best_state)

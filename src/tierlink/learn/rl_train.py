@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sklearn.model_selection import KFold
 
 from tierlink import __version__
-from tierlink.bench.conversations import CaseStudy, Split, build_case_study
+from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, CaseStudy, Split, build_case_study
 from tierlink.core.messages import Request
 from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.learn.data import PairData, Prompts
@@ -28,11 +28,13 @@ from tierlink.network.registry import link_profiles
 MODEL_FILE = "rl_policy.zip"
 META_FILE = "rl_policy.json"
 DIFFICULTY_FILE = "difficulty.joblib"
-DEVICE_PROFILE = "jetson-orin-nano/llama3.2-1b-q4"
-CLOUD_PROFILE = "gpt-4o"
+DEVICE_PROFILE = CASE_DEVICE
+CLOUD_PROFILE = CASE_CLOUD
 
 
 class RLMeta(BaseModel):
+    """How a saved RL router was trained; serving refuses one whose obs_dim or actions differ."""
+
     steps: int
     seed: int
     conversations: int

@@ -26,6 +26,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def make_router(name: str) -> Router:
+    """A fresh, untrained router by name; a DataError listing the names otherwise."""
     if name not in ALL_ROUTERS:
         raise DataError(f"router '{name}'", "unknown router", f"use one of: best, {', '.join(ALL_ROUTERS)}")
     return ALL_ROUTERS[name]()
@@ -104,5 +105,6 @@ def _draft_collection(frame: pd.DataFrame, weak: str, router: Router) -> dict[st
 
 
 def score_prompts(model_dir: Path, prompts: Prompts, cache: EmbeddingCache | None = None) -> npt.NDArray[np.float64]:
+    """Scores of a saved router on `prompts`: the input `tierlink bench curve` evaluates."""
     router, _ = load_router(model_dir)
     return router.score(prompts, cache or EmbeddingCache())

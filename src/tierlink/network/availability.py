@@ -20,9 +20,11 @@ class Outage(BaseModel):
         return self
 
     def covers(self, t: float) -> bool:
+        """Is the link down at `t` under this outage (start inclusive, end exclusive)?"""
         return self.start_s <= t and (self.end_s is None or t < self.end_s)
 
     def overlaps(self, start: float, end: float) -> bool:
+        """Does this outage hit any part of [start, end)? Transfers check their whole span."""
         return self.start_s < end and (self.end_s is None or start < self.end_s)
 
 
@@ -35,9 +37,11 @@ class AvailabilityTrace(BaseModel):
 
     @classmethod
     def always_down(cls) -> AvailabilityTrace:
+        """A trace with one endless outage from 0: the link is never up."""
         return cls(outages=(Outage(start_s=0.0),))
 
     def is_up(self, t: float) -> bool:
+        """True while no outage covers `t`."""
         return not any(o.covers(t) for o in self.outages)
 
     def first_outage_in(self, start: float, end: float) -> Outage | None:

@@ -33,9 +33,11 @@ class RealClock:
         self._start = time.monotonic()
 
     def now(self) -> float:
+        """Wall seconds since this clock was made (monotonic, so never backwards)."""
         return time.monotonic() - self._start
 
     async def sleep(self, seconds: float) -> None:
+        """Really wait `seconds` (a negative wait is none)."""
         await asyncio.sleep(max(0.0, seconds))
 
 
@@ -48,10 +50,13 @@ class VirtualClock:
         self._now = start
 
     def now(self) -> float:
+        """The virtual time: it moves only through `sleep` and `advance`."""
         return self._now
 
     async def sleep(self, seconds: float) -> None:
+        """Advance virtual time by `seconds` at once, so simulated runs take no wall time."""
         self._now += max(0.0, seconds)
 
     def advance(self, seconds: float) -> None:
+        """Move virtual time forward without awaiting (a negative step is none), e.g. in tests."""
         self._now += max(0.0, seconds)

@@ -69,4 +69,5 @@ class Link(BaseModel):
         return rtt / 2 + serialization / (1.0 - self.loss) + self.loss * packets * rtt
 
     def is_up(self, t: float) -> bool:
+        """True while the link carries traffic at time t (outages are half-open intervals)."""
         return self.availability.is_up(t)

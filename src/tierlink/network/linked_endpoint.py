@@ -32,6 +32,7 @@ class LinkedEndpoint(WrappedEndpoint):
         self.ledger = ledger
 
     async def complete(self, request: Request) -> Completion:
+        """Upload, call, download over the link; a failed call still records its upload."""
         upload = await self._upload(request)
         try:
             completion = await self.inner.complete(request)
@@ -41,6 +42,7 @@ class LinkedEndpoint(WrappedEndpoint):
         return await self._deliver(completion, request, upload)
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
+        """Pieces pass as they come; the final one pays the download; a failure records the upload."""
         upload = await self._upload(request)
         try:
             async for chunk in self.inner.stream(request):
@@ -53,6 +55,7 @@ class LinkedEndpoint(WrappedEndpoint):
             raise
 
     def available(self) -> bool:
+        """False during an outage at the clock's now, so sessions do not try the call."""
         return self.link.is_up(self.clock.now()) and self.inner.available()
 
     async def _upload(self, request: Request) -> _Crossing:

@@ -18,4 +18,5 @@ class Node(BaseModel):
 
     @property
     def privacy_zone(self) -> str:
+        """The zone residency checks: the configured zone, else the tier name."""
         return self.zone or self.tier

@@ -25,10 +25,12 @@ SELF_CHECK_TEMPLATE = (
 
 
 def mean_logprob(draft: Completion) -> float | None:
+    """The draft's mean token log-probability; None without logprobs."""
     return draft.mean_logprob
 
 
 def mean_entropy(draft: Completion) -> float | None:
+    """Mean per-token entropy of the draft; None without entropies (e.g. a replayed draft)."""
     if not draft.token_entropies:
         return None
     return sum(draft.token_entropies) / len(draft.token_entropies)

@@ -48,6 +48,7 @@ class AttachmentSelector(BaseModel):
         link: Link | None,
         scorer: RelevanceScorer,
     ) -> Selection:
+        """Greedy pick of the allowed attachments by relevance, less their upload time and price."""
         if not allowed:
             return Selection(chosen=(), relevance={}, value={})
         scores = scorer.scores(prompt, [attachments[i].description or attachments[i].kind for i in allowed])

@@ -74,4 +74,5 @@ def link_of(endpoint: Endpoint) -> Link | None:
 
 
 def modality_ok(attachment: Attachment, endpoint: Endpoint) -> bool:
+    """Can the endpoint read this attachment's kind? Unreadable ones are never sent."""
     return MODALITY_OF[attachment.kind] in endpoint.profile.modalities

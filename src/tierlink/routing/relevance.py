@@ -18,13 +18,16 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 class RelevanceScorer(Protocol):
     """Scores in [0, 1], one per description."""
 
-    def scores(self, prompt: str, descriptions: list[str]) -> list[float]: ...
+    def scores(self, prompt: str, descriptions: list[str]) -> list[float]:
+        """One score in [0, 1] per description, in order, for this prompt."""
+        ...
 
 
 class LexicalRelevance:
     """Share of a description's words that occur in the prompt (no model needed)."""
 
     def scores(self, prompt: str, descriptions: list[str]) -> list[float]:
+        """Share of each description's words found in the prompt (0 for an empty description)."""
         words = set(_WORD.findall(prompt.lower()))
         result = []
         for text in descriptions:

@@ -19,4 +19,5 @@ class Residency(BaseModel):
         return not request.private or zone in self.private_zones
 
     def attachment_allowed(self, attachment: Attachment, request: Request, zone: str) -> bool:
+        """May this attachment go to `zone`? It is private if it or its request is marked so."""
         return not (attachment.private or request.private) or zone in self.private_zones

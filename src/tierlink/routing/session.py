@@ -110,7 +110,8 @@ class Session:
         if draft is not None:  # the chosen endpoint failed or did not fit: the draft is the answer
             fallback = action.model_copy(update={"endpoint": self.device, "use_draft": True,
                                                  "reason": f"{action.reason}; {result}; answering with the device draft"})
-            return self._finish(turn, request, fallback, draft, violations, used_draft=True, fallback=True)
+            return self._finish(turn, request, fallback, draft, violations, used_draft=True, fallback=True,
+                                down_tier=result.over_budget)
         return await self._fall_back(turn, request, action, state, result, violations, sink)
 
     @property
@@ -225,7 +226,7 @@ class Session:
             last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {self._who(name)} answers")
             rescue = await self._call(name, request, last, "answer", sink)
             if isinstance(rescue, Call):
-                return self._finish(turn, request, last, rescue, violations, fallback=True)
+                return self._finish(turn, request, last, rescue, violations, fallback=True, down_tier=miss.over_budget)
             failures.append(rescue)
             if rescue.partial:
                 break
@@ -282,7 +283,7 @@ class Session:
                                        callee=endpoint.node if endpoint is not None else name, usage=usage))
 
     def _finish(self, turn: int, request: Request, action: Action, call: Call, violations: int,
-                used_draft: bool = False, fallback: bool = False) -> TurnResult:
+                used_draft: bool = False, fallback: bool = False, down_tier: bool = False) -> TurnResult:
         completion = call.completion
         self.history.extend(request.messages)
         self.history.append(Message(role="assistant", content=completion.text))
@@ -292,7 +293,7 @@ class Session:
         self.stats.by_endpoint[completion.endpoint] = self.stats.by_endpoint.get(completion.endpoint, 0) + 1
         return TurnResult(
             turn=turn, answer=completion.text, endpoint=completion.endpoint, reason=action.reason, action=action,
-            usage=self._turn_spent, budget_left=self.budget, fallback=fallback, used_draft=used_draft,
+            usage=self._turn_spent, budget_left=self.budget, fallback=fallback, down_tier=down_tier, used_draft=used_draft,
             attachments_sent=call.sent, history_plan=call.plan, completion=completion,
             latency_violation=self.stats.latency_violations > violations,
         )

@@ -79,4 +79,5 @@ class TurnState:
 
     @property
     def remaining_turns(self) -> int:
+        """Turns still expected, this one included (at least 1, so pacing never divides by 0)."""
         return max(1, self.expected_turns - self.turn + 1)

@@ -31,6 +31,7 @@ class TurnResult(BaseModel):
     over_budget: bool = False  # refused only because no call fitted the budget left
     partial: bool = False  # refused after part of an answer had streamed to the sink
     fallback: bool = False
+    down_tier: bool = False  # answered lower down because the chosen call did not fit the budget left
     used_draft: bool = False
     attachments_sent: tuple[int, ...] = ()
     history_plan: HistoryPlan = Field(default_factory=HistoryPlan)

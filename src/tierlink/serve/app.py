@@ -226,13 +226,16 @@ class _Chunks:
     model: str
 
     def event(self, payload: dict[str, Any]) -> str:
+        """One SSE `data:` event: `payload` inside the chunk envelope (id, created, model)."""
         base = {"id": self.chunk_id, "object": "chat.completion.chunk", "created": self.created, "model": self.model}
         return f"data: {json.dumps(base | payload)}\n\n"
 
     def role(self) -> str:
+        """The opening chunk OpenAI clients expect: the assistant role, empty content."""
         return self.event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
 
     def content(self, text: str) -> str:
+        """A chunk carrying one piece of the answer's text."""
         return self.event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
 
     def ending(self, outcome: ChatOutcome, include_usage: bool) -> Iterator[str]:

@@ -32,34 +32,42 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def body(self) -> dict[str, Any]:
+        """The OpenAI-shaped error body the SDKs parse."""
         return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
 
     def response(self) -> JSONResponse:
+        """The error as a JSON response with its status and headers (e.g. Retry-After)."""
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
 
 
 def bad_request(message: str, param: str | None = None) -> ApiError:
+    """400: the request itself is wrong; `param` names the offending field."""
     return ApiError(400, message, "invalid_request_error", "invalid_request", param)
 
 
 def unauthorized(message: str) -> ApiError:
+    """401: the API key is missing, invalid or revoked."""
     return ApiError(401, message, "invalid_request_error", "invalid_api_key")
 
 
 def not_found(message: str, param: str | None = None) -> ApiError:
+    """404: no routing model or endpoint has that name."""
     return ApiError(404, message, "invalid_request_error", "model_not_found", param)
 
 
 def over_budget(message: str) -> ApiError:
+    """402: the session's or the key's dollar budget cannot cover the turn."""
     return ApiError(402, message, "insufficient_quota", "budget_exhausted")
 
 
 def rate_limited(message: str, retry_after_s: float) -> ApiError:
+    """429 with Retry-After in whole seconds, rounded up (at least 1)."""
     return ApiError(429, message, "rate_limit_error", "rate_limit_exceeded",
                     headers={"Retry-After": str(max(1, round(retry_after_s + 0.5)))})
 
 
 def unavailable(message: str) -> ApiError:
+    """503: no endpoint could answer the turn."""
     return ApiError(503, message, "server_error", "no_endpoint_available")
 
 

@@ -50,11 +50,14 @@ class Caller:
 
     @property
     def key_id(self) -> str | None:
+        """The caller's key id, or None when no key was sent (keys not required)."""
         return self.key.key_id if self.key else None
 
 
 @dataclass(frozen=True)
 class ChatOutcome:
+    """One answered turn with the budgets left after it: what the HTTP layer renders."""
+
     request_id: str
     created: int
     model: str
@@ -115,6 +118,7 @@ class Gateway:
         return policies
 
     def models(self) -> list[str]:
+        """Model names clients may ask for: the routing policies, then each endpoint by name."""
         return list(self.policies)
 
     async def warm_up(self) -> None:
@@ -135,11 +139,13 @@ class Gateway:
             await asyncio.wait(set(self._turns), timeout=timeout_s)
 
     async def aclose(self) -> None:
+        """Close the deployment's endpoints (HTTP clients, model memory) at shutdown."""
         await self.deployment.aclose()
 
     # -- requests ---------------------------------------------------------------------------
 
     def authenticate(self, authorization: str | None) -> Caller:
+        """The caller for a Bearer token; Unauthorized if keys are required and it is missing or bad."""
         token = None
         if authorization:
             scheme, _, value = authorization.partition(" ")

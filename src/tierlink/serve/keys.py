@@ -16,14 +16,17 @@ PREFIX = "tl-"
 
 
 def new_secret() -> str:
+    """A fresh API key secret (`tl-` + 256 random bits), shown to its owner once."""
     return PREFIX + secrets.token_urlsafe(32)
 
 
 def hash_secret(secret: str) -> str:
+    """SHA-256 hex of a secret: all the store keeps, and what key lookups match."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 def same_hash(a: str, b: str) -> bool:
+    """Compare two hashes in constant time, so a timing attack learns nothing."""
     return hmac.compare_digest(a, b)
 
 

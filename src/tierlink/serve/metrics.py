@@ -66,4 +66,5 @@ class GatewayMetrics:
         self.duration.labels(model, str(stream).lower()).observe(seconds)
 
     def render(self) -> bytes:
+        """The registry in Prometheus text format, for GET /metrics."""
         return generate_latest(self.registry)

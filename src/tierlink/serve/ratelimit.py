@@ -25,6 +25,7 @@ class RateLimiter:
         self._buckets: dict[str, _Bucket] = {}
 
     def take(self, key: str, per_minute: int | None) -> float:
+        """Spend one request from `key`'s bucket: 0 if allowed, else the seconds to wait (no limit: 0)."""
         if per_minute is None:
             return 0.0
         now = self.clock()

@@ -94,6 +94,7 @@ class Store:
                                 "(give another path with serve.database or --database)") from exc
 
     def close(self) -> None:
+        """Close the database under the lock, so no query in flight is cut off."""
         with self._lock:
             self._db.close()
 
@@ -127,6 +128,7 @@ class Store:
         return [(_key(row), float(row[7])) for row in rows]
 
     def revoke(self, name_or_id: str) -> KeyRecord:
+        """Mark a key revoked by name or id (it stops working at once) and return it."""
         with self._lock:
             updated = self._db.execute("UPDATE keys SET revoked = 1 WHERE name = ? OR key_id = ?", (name_or_id, name_or_id))
         if updated.rowcount == 0:
@@ -147,12 +149,14 @@ class Store:
         return float(row[0]) if row else 0.0
 
     def has_active_keys(self) -> bool:
+        """True once any unrevoked key exists: from then on the gateway requires keys."""
         with self._lock:
             return self._db.execute("SELECT 1 FROM keys WHERE revoked = 0 LIMIT 1").fetchone() is not None
 
     # -- sessions and spend -----------------------------------------------------------------
 
     def session(self, session_id: str) -> SessionRecord | None:
+        """A session's stored budget state, or None for a session id not seen before."""
         with self._lock:
             row = self._db.execute("SELECT session_id, key_id, dollars_left, spent_dollars, spent_seconds, turns, "
                                    "last_endpoint FROM sessions WHERE session_id = ?", (session_id,)).fetchone()

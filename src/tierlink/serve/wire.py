@@ -18,6 +18,8 @@ DEFAULT_MAX_TOKENS = 256
 
 
 class TextPart(BaseModel):
+    """A content part; only text parts with text are accepted, any other gets a 400."""
+
     model_config = ConfigDict(extra="allow")
 
     type: str
@@ -25,6 +27,8 @@ class TextPart(BaseModel):
 
 
 class ChatMessage(BaseModel):
+    """One OpenAI chat message; unknown fields are accepted and ignored."""
+
     model_config = ConfigDict(extra="allow")
 
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
@@ -33,6 +37,8 @@ class ChatMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
+    """OpenAI's stream_options: `include_usage` adds a final usage chunk."""
+
     model_config = ConfigDict(extra="allow")
 
     include_usage: bool = False
@@ -72,10 +78,12 @@ class ChatRequest(BaseModel):
 
     @property
     def output_cap(self) -> int:
+        """The output token cap: max_completion_tokens, else max_tokens, else the gateway default."""
         return self.max_completion_tokens or self.max_tokens or DEFAULT_MAX_TOKENS
 
     @property
     def stop_words(self) -> tuple[str, ...]:
+        """Stop sequences as a tuple, whether one string, a list or nothing was sent."""
         if self.stop is None:
             return ()
         return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)

@@ -28,11 +28,15 @@ MERGE = "Task: {question}\n\nResults of the subtasks:\n{results}\n\nCombine them
 
 
 class Subtask(BaseModel):
+    """One subtask of the plan: the instruction a single worker gets (ids from 1)."""
+
     id: int = Field(ge=1)
     instruction: str = Field(min_length=1, max_length=400)
 
 
 class Plan(BaseModel):
+    """The planner's reply: 1 to 8 subtasks, dealt to the workers round-robin."""
+
     subtasks: list[Subtask] = Field(min_length=1, max_length=8)
 
 
@@ -52,6 +56,7 @@ async def division_of_labour(
     concurrent: bool = True,
     ledger: Ledger | None = None,
 ) -> TeamResult:
+    """Plan, work in parallel, merge; a rejected plan gives every worker the whole task."""
     started = time.perf_counter()
     planner, workers, aggregator = _roles(team, topology)
     traffic = Traffic(team, topology, ledger)

@@ -30,6 +30,8 @@ DECIDE = ("You supervise workers {workers} on this task: {question}\n\nSteps so 
 
 
 class Decision(BaseModel):
+    """The supervisor's move each step: assign a worker an instruction, or finish with an answer."""
+
     action: Literal["assign", "finish"]
     worker: str | None = None
     instruction: str | None = Field(None, max_length=400)
@@ -56,6 +58,7 @@ async def hierarchical(
     constrain: bool = False,
     ledger: Ledger | None = None,
 ) -> TeamResult:
+    """Supervisor assigns steps until it finishes or a stop fires; bad decisions go round-robin."""
     started = time.perf_counter()
     boss, workers = lead_and_workers(team, topology, "supervisor", "star or tree rooted at it")
     by_name = {w.name: w for w in workers}

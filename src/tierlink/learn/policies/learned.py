@@ -23,6 +23,8 @@ from tierlink.routing.state import Action, TurnState
 
 
 class LearnedPolicy(Policy):
+    """Serves a router trained by `tierlink route train`: remote at or above its threshold."""
+
     name: ClassVar[str] = "learned"
 
     def __init__(self, model: str | Path, threshold: float | None = None, target: str | None = None) -> None:
@@ -33,6 +35,7 @@ class LearnedPolicy(Policy):
         self.cache = EmbeddingCache()
 
     async def decide(self, state: TurnState) -> Action:
+        """Draft first for a post-hoc router; then score the turn against the threshold."""
         post_hoc = self.meta.needs_draft
         if post_hoc and state.draft is None:
             if not state.remote_candidates():

@@ -21,6 +21,8 @@ from tierlink.routing.state import Action, TurnState
 
 
 class RLPolicy(Policy):
+    """Serves a MaskablePPO router from `tierlink route rl-train`, masking as in training."""
+
     name: ClassVar[str] = "rl"
 
     def __init__(self, model: str | Path, deterministic: bool = True) -> None:
@@ -40,6 +42,7 @@ class RLPolicy(Policy):
         self.scorer = default_scorer()  # as in training: which view is 'the most relevant'
 
     async def decide(self, state: TurnState) -> Action:
+        """The policy's action on this turn's observation, cloud actions the budget cannot fit masked."""
         cloud = pick_remote(state)
         relevance = self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
         observation = observe(state, cloud, self.difficulty(state.request.last_user_text))

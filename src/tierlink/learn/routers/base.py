@@ -58,6 +58,7 @@ class Router(ABC):
         """One score per prompt; higher = more benefit from the strong model."""
 
     def save(self, directory: Path, meta: RouterMeta) -> None:
+        """Write the router (joblib) and its meta (JSON) where `load_router` reads them."""
         directory.mkdir(parents=True, exist_ok=True)
         joblib.dump(self, directory / MODEL_FILE)
         (directory / META_FILE).write_text(meta.model_dump_json(indent=2), encoding="utf-8")

@@ -35,10 +35,12 @@ class TfidfLogReg(Router):
         self.model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> TfidfLogReg:
+        """Fit the TF-IDF vocabulary, then the classifier on whether the strong model was needed."""
         self.model.fit(self.vectorizer.fit_transform(data.prompts.texts), needs_strong(data))
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """P(strong model needed) per prompt, from its TF-IDF vector."""
         return _positive_probability(self.model, self.vectorizer.transform(prompts.texts))
 
 
@@ -54,6 +56,8 @@ class FeatureRouter(Router):
 
 
 class LogRegRouter(FeatureRouter):
+    """Logistic regression on the Featurizer's features, classes balanced."""
+
     name: ClassVar[str] = "logreg"
 
     def __init__(self, c: float = 0.5) -> None:
@@ -61,15 +65,19 @@ class LogRegRouter(FeatureRouter):
         self.model = LogisticRegression(C=c, max_iter=200, class_weight="balanced", solver="newton-cholesky")
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> LogRegRouter:
+        """Fit the featurizer, then the classifier on whether the strong model was needed."""
         self.featurizer = self.featurizer.fit(data.prompts)
         self.model.fit(self._x(data.prompts, cache), needs_strong(data))
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """P(strong model needed) per prompt, from the logistic model."""
         return _positive_probability(self.model, self._x(prompts, cache))
 
 
 class MLPRouter(FeatureRouter):
+    """A one-hidden-layer MLP on the Featurizer's features, with early stopping."""
+
     name: ClassVar[str] = "mlp"
 
     def __init__(self, hidden: int = 128, seed: int = 0) -> None:
@@ -78,11 +86,13 @@ class MLPRouter(FeatureRouter):
                                    max_iter=300, random_state=seed)
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> MLPRouter:
+        """Fit the featurizer, then the MLP on whether the strong model was needed."""
         self.featurizer = self.featurizer.fit(data.prompts)
         self.model.fit(self._x(data.prompts, cache), needs_strong(data))
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """P(strong model needed) per prompt, from the MLP."""
         return _positive_probability(self.model, self._x(prompts, cache))
 
 
@@ -98,10 +108,12 @@ class KNNRouter(FeatureRouter):
         self.model = KNeighborsRegressor(n_neighbors=k, metric="cosine", weights="distance")
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> KNNRouter:
+        """Fit the featurizer and index the training prompts with their gains (k capped at their count)."""
         self.featurizer = self.featurizer.fit(data.prompts)
         self.model.set_params(n_neighbors=min(self.model.n_neighbors, len(data.prompts)))
         self.model.fit(self._x(data.prompts, cache), data.gain)
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """Mean gain of each prompt's nearest training prompts (a gain, not a probability)."""
         return np.asarray(self.model.predict(self._x(prompts, cache)), dtype=np.float64)

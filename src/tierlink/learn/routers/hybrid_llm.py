@@ -29,6 +29,8 @@ def balanced_relaxation(gain: npt.NDArray[np.float64], grid: int = 50) -> float:
 
 
 class HybridLLMRouter(Router):
+    """Hybrid-LLM's router: P(weak good enough), its relaxation t chosen to balance the labels."""
+
     name: ClassVar[str] = "hybrid-llm"
 
     def __init__(self, c: float = 0.5) -> None:
@@ -37,6 +39,7 @@ class HybridLLMRouter(Router):
         self.relaxation = 0.0
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> HybridLLMRouter:
+        """Pick the relaxation t, then fit P(weak within t of strong) on the features."""
         self.featurizer = self.featurizer.fit(data.prompts)
         self.relaxation = balanced_relaxation(data.gain)
         weak_good_enough = (data.gain <= self.relaxation + 1e-12).astype(np.int64)
@@ -44,6 +47,7 @@ class HybridLLMRouter(Router):
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """1 - P(weak good enough); a constant when training saw only one class."""
         x = self.featurizer.transform(prompts, cache)
         classes = list(self.model.classes_)
         if len(classes) == 1:

@@ -23,6 +23,8 @@ MAX_PAIRS_PER_PROMPT = 12
 
 
 class MatrixFactorizationRouter(Router):
+    """RouteLLM's MF router: learns from every disagreeing pair of models in the table."""
+
     name: ClassVar[str] = "mf"
 
     def __init__(self, dim: int = 64, epochs: int = 30, lr: float = 3e-3, seed: int = 0) -> None:
@@ -33,6 +35,7 @@ class MatrixFactorizationRouter(Router):
         self.weak = self.strong = ""
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> MatrixFactorizationRouter:
+        """Train projection, model vectors and head on pairwise wins (torch); no pairs: stays neutral."""
         import torch
 
         torch.manual_seed(self.seed)
@@ -87,6 +90,7 @@ class MatrixFactorizationRouter(Router):
         return rows, first, second, labels
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """P(strong beats weak) per prompt; 0.5 everywhere if fit found no disagreeing pairs."""
         if not self.state:
             return np.full(len(prompts), 0.5)
         z = self.featurizer.transform(prompts, cache) @ self.state["proj"]

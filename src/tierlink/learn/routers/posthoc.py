@@ -25,6 +25,8 @@ from tierlink.learn.text_features import text_features
 
 
 class PostHocRouter(Router):
+    """Reads the device's draft (and live signals where collected) to decide after drafting."""
+
     name: ClassVar[str] = "posthoc"
     features: ClassVar[str] = "prompt features + draft embedding, text features, length and live signals where collected"
     needs_draft: ClassVar[bool] = True
@@ -40,6 +42,7 @@ class PostHocRouter(Router):
         self.std: npt.NDArray[np.float64] = np.ones(0)
 
     def fit(self, data: PairData, cache: EmbeddingCache) -> PostHocRouter:
+        """Fit on prompts plus drafts (a DataError if there are none); missing signals are mean-filled."""
         prompts = data.prompts
         if prompts.drafts is None and prompts.draft_tokens is None and prompts.signals is None:
             raise DataError("post-hoc router", "the outcome table has no drafts (weak-model responses, output lengths or signals)",
@@ -59,6 +62,7 @@ class PostHocRouter(Router):
         return self
 
     def score(self, prompts: Prompts, cache: EmbeddingCache) -> npt.NDArray[np.float64]:
+        """P(strong model needed) per prompt; a DataError if drafts or trained-on signals are absent."""
         if prompts.drafts is None and prompts.draft_tokens is None and prompts.signals is None:
             raise DataError("post-hoc router", "no drafts to read", "give the device's draft (a `draft` column, or the live draft)")
         absent = [n for n in self.signal_names if prompts.signals is None or n not in prompts.signals]

@@ -23,6 +23,7 @@ class BudgetPacingPolicy(Policy):
         self.slack = slack  # >1 lets early turns spend a little ahead
 
     async def decide(self, state: TurnState) -> Action:
+        """The most capable remote whose worst case fits this turn's even share, else the device."""
         turns_left = state.remaining_turns
         dollars = None if state.budget.dollars is None else self.slack * state.budget.dollars / turns_left
         seconds = None if state.budget.latency_s is None else self.slack * state.budget.latency_s / turns_left

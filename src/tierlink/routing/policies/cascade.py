@@ -50,6 +50,7 @@ class CascadePolicy(Policy):
         self.target = target
 
     async def decide(self, state: TurnState) -> Action:
+        """Draft first; then accept it if every enabled check passes, else escalate to the remote."""
         remote = pick_remote(state, self.target)
         if state.draft is None:
             if not state.remote_candidates():

@@ -14,6 +14,7 @@ class AlwaysDevice(Policy):
     name: ClassVar[str] = "always-device"
 
     async def decide(self, state: TurnState) -> Action:
+        """The device, every turn."""
         return Action(endpoint=state.device, reason="always-device")
 
 
@@ -26,6 +27,7 @@ class AlwaysCloud(Policy):
         self.target = target
 
     async def decide(self, state: TurnState) -> Action:
+        """`target` (or the most capable reachable remote), every turn."""
         return Action(endpoint=pick_remote(state, self.target), reason="always-cloud")
 
 

@@ -2,7 +2,9 @@
 
 The router endpoint (often the device model itself) completes a short judgement prompt; the
 log-probabilities of 'hard' vs 'easy' (or the text, when no log-probabilities are available)
-decide. Its own call is reported as the action's overhead, so the session charges it.
+decide. Its own call is reserved against the budget left before it is made (a router that does
+not fit leaves the turn to the device) and reported as the action's overhead, so the session
+charges it, with the turn's round, like any other call.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Message, Request
 from tierlink.endpoints.base import Endpoint
 from tierlink.routing.draft_signals import label_share
+from tierlink.routing.outgoing import link_of
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
+from tierlink.routing.reservation import reserve
 from tierlink.routing.state import Action, TurnState
 
 ASK = "{question}\n\nIs the question above easy or hard for a small assistant? Reply easy or hard."
@@ -29,6 +33,7 @@ EXAMPLES = (
 
 
 def router_request(question: str) -> Request:
+    """The judgement prompt (two worked examples, question cut at 2000 chars), logprobs on."""
     return Request(
         messages=(*EXAMPLES, Message(role="user", content=ASK.format(question=question[:2000]))),
         max_tokens=2,
@@ -47,8 +52,13 @@ class LLMRouterPolicy(Policy):
         self.target = target
 
     async def decide(self, state: TurnState) -> Action:
+        """Remote at p(hard) >= min_hard; the device if the router call fails or cannot fit the budget."""
+        request = router_request(state.request.last_user_text).model_copy(update={"turn": state.turn})
+        worst = reserve(request, self.router.profile, link_of(self.router), self.router.quote(request))
+        if not state.budget.fits(worst):  # its own call is held to the budget like any other
+            return Action(endpoint=state.device, reason="llm-router: its own call does not fit the budget left; device answers")
         try:
-            verdict = await self.router.complete(router_request(state.request.last_user_text))
+            verdict = await self.router.complete(request)
         except TierlinkError as exc:
             return Action(endpoint=state.device, reason=f"llm-router unavailable ({exc}); device answers")
         p_hard = hard_probability(verdict.top_logprobs[0] if verdict.top_logprobs else None, verdict.text)

@@ -23,6 +23,7 @@ class RandomPolicy(Policy):
         self._rng = random.Random(seed)
 
     async def decide(self, state: TurnState) -> Action:
+        """Remote with probability `p_remote` from the policy's own seeded RNG, else the device."""
         if self._rng.random() < self.p_remote:
             return Action(endpoint=pick_remote(state, self.target), reason=f"random (p={self.p_remote:g}): remote")
         return Action(endpoint=state.device, reason=f"random (p={self.p_remote:g}): device")

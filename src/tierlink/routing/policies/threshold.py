@@ -46,6 +46,7 @@ class ThresholdPolicy(Policy):
         self.target = target
 
     async def decide(self, state: TurnState) -> Action:
+        """Remote when the turn's difficulty reaches the threshold, else the device."""
         score = self.difficulty(state)
         if score >= self.threshold:
             return Action(endpoint=pick_remote(state, self.target), reason=f"difficulty {score:.2f} >= {self.threshold:g}")
