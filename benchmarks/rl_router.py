@@ -9,6 +9,7 @@ spread, and draws Fig. 4 with the RL point's spread as error bars. Quality is re
 dollars and the camera-view effect are simulated.
 
     python benchmarks/rl_router.py [--seeds 5] [--steps 30000] [--conversations 60] [--cost-weight W] [--validation 100]
+                                   [--keep DIR] [--ablation]
 """
 
 from __future__ import annotations
@@ -52,7 +53,27 @@ BASELINES = {
 }
 
 
-def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: float, validation: int) -> None:
+def _issue14_targets(results: dict[str, PolicySummary], rl_runs: list[PolicySummary]) -> None:
+    """Issue 14's targets: >= 0.95 of unconstrained always-cloud's quality at <= 0.5 of its latency
+    and dollars with zero violations, and domination of every per-query policy (mean over seeds)."""
+    cloud = results["always-cloud"]
+    if cloud.unconstrained_quality is None:
+        return
+    q = statistics.mean(r.mean_quality for r in rl_runs)
+    lat = statistics.mean(r.mean_latency_s for r in rl_runs)
+    usd = statistics.mean(r.mean_dollars for r in rl_runs)
+    violations = sum(r.latency_over_budget + r.dollar_over_budget for r in rl_runs)
+    print(f"\nunconstrained always-cloud: quality {cloud.unconstrained_quality:.4f}, {cloud.unconstrained_latency_s:.2f} s, "
+          f"${cloud.unconstrained_dollars:.5f} per conversation")
+    print(f"rl / unconstrained always-cloud: quality {q / cloud.unconstrained_quality:.3f} (target >= 0.95), latency "
+          f"{lat / cloud.unconstrained_latency_s:.3f} (<= 0.5), dollars {usd / cloud.unconstrained_dollars:.3f} (<= 0.5), "
+          f"violations {violations} (0)")
+    beaten = [s.policy for s in results.values() if q > s.mean_quality and lat <= s.mean_latency_s and usd <= s.mean_dollars]
+    print(f"rl dominates {len(beaten)} of {len(results)} per-query policies: {', '.join(beaten) or 'none'}")
+
+
+def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: float, validation: int,
+         keep: Path | None = None, ablation: bool = False) -> None:
     profiles = endpoint_profiles()
     device, cloud = profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
@@ -63,6 +84,7 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
     for name, params in BASELINES.items():
         results[name] = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device, cloud, scorer))
     rl_runs: list[PolicySummary] = []
+    ablated: list[PolicySummary] = []
     kept: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         # the learned per-query router: the prompt-only router in the RL state, trained on the
@@ -73,11 +95,17 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
         results["learned"] = asyncio.run(run_policy("learned", partial(make_policy, "learned", model=str(learned), threshold=0.5),
                                                     case, budget, link, device, cloud, scorer))
         for seed in range(seeds):
-            directory = Path(tmp) / f"seed{seed}"
+            directory = keep / f"seed{seed}" if keep is not None else Path(tmp) / f"seed{seed}"
             meta = train_rl(directory, steps=steps, seed=seed, cost_weight=cost_weight, validation=validation)
             kept.append(f"step {meta.best_step}" if meta.best_step is not None else "last")
             policy = make_policy("rl", model=str(directory))
             rl_runs.append(asyncio.run(run_policy(f"rl seed {seed}", lambda p=policy: p, case, budget, link, device, cloud, scorer)))
+            if ablation:  # the same seed without the remaining-budget features in its state
+                blind = keep / f"nobudget{seed}" if keep is not None else Path(tmp) / f"nobudget{seed}"
+                train_rl(blind, steps=steps, seed=seed, cost_weight=cost_weight, validation=validation, budget_state=False)
+                ablated.append(asyncio.run(run_policy(f"rl without budget state, seed {seed}",
+                                                      lambda p=make_policy("rl", model=str(blind)): p,
+                                                      case, budget, link, device, cloud, scorer)))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     print(f"rl_router ({date.today()}, commit {commit}; {conversations} conversations, {sum(len(c.turns) for c in case.conversations)} turns; "
           f"budget 30 s / $0.05; quality replay, latency/dollars/attachment effect simulated)\n")
@@ -97,6 +125,12 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
           f"{sum(r.dollar_over_budget for r in rl_runs)} |")
     for r, checkpoint in zip(rl_runs, kept, strict=True):
         print(f"  {r.policy}: quality {r.mean_quality:.4f}, {r.mean_latency_s:.2f} s, ${r.mean_dollars:.5f} (checkpoint: {checkpoint})")
+    if ablated:
+        print(f"| rl without budget state ({len(ablated)} seeds) | {spread([r.mean_quality for r in ablated], 4)} | "
+              f"{spread([r.mean_latency_s for r in ablated], 2)} | {spread([r.mean_dollars for r in ablated], 5)} | "
+              f"{100 * statistics.mean(r.cloud_share for r in ablated):.0f}% | {sum(r.latency_over_budget for r in ablated)} | "
+              f"{sum(r.dollar_over_budget for r in ablated)} |")
+    _issue14_targets(results, rl_runs)
     best = max((s for s in results.values()), key=lambda s: s.mean_quality)
     meets = statistics.mean(q) >= best.mean_quality and statistics.mean(lat) < best.mean_latency_s and statistics.mean(usd) < best.mean_dollars
     print(f"\nFig. 4 target (mean over seeds: at least the quality of the best per-query policy, {best.policy} "
@@ -130,6 +164,8 @@ if __name__ == "__main__":
     parser.add_argument("--validation", type=int, default=100,
                         help="validation conversations (held-out train-split questions) for keeping the best checkpoint; 0 keeps the last")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/fig4_rl.png"))
+    parser.add_argument("--keep", type=Path, default=None, help="keep each seed's trained router in DIR/seedN")
+    parser.add_argument("--ablation", action="store_true", help="also train each seed without the budget features")
     args = parser.parse_args()
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    main(args.seeds, args.steps, args.conversations, args.out, args.cost_weight, args.validation)
+    main(args.seeds, args.steps, args.conversations, args.out, args.cost_weight, args.validation, args.keep, args.ablation)

@@ -47,6 +47,24 @@ def test_masks_follow_the_budget_left() -> None:
     env.close()
 
 
+def test_the_ablation_hides_the_budget_and_nothing_else() -> None:
+    """Without budget state two budgets look the same to the policy; with it they differ."""
+    seen = {}
+    for budget_state in (True, False):
+        env, _ = make_env(conversations=10, budget_state=budget_state)
+        observations = []
+        for budget in (Budget(latency_s=5, dollars=0.001), Budget(latency_s=300, dollars=1.0)):
+            env.fixed_budget = budget
+            observation, _ = env.reset(seed=0)
+            observations.append(observation)
+        seen[budget_state] = observations
+        env.close()
+    assert not np.array_equal(*seen[True])
+    assert np.array_equal(*seen[False])
+    changed = np.flatnonzero(seen[True][0] != seen[True][1])  # the budget features, and nothing else
+    assert 0 < len(changed) <= 4 and not seen[False][0][changed].any()
+
+
 def test_an_episode_never_overspends() -> None:
     env, _ = make_env(conversations=10)
     rng = np.random.default_rng(0)

@@ -51,6 +51,8 @@ class PolicySummary(BaseModel):
     fallbacks: int
     down_tier: int = 0  # turns answered lower down because the chosen call did not fit the budget left
     unconstrained_quality: float | None = None  # the same policy with no budget
+    unconstrained_latency_s: float | None = None  # ... its mean seconds per conversation
+    unconstrained_dollars: float | None = None  # ... its mean dollars per conversation
     unconstrained_over_latency: int | None = None  # ... conversations over the latency budget
     unconstrained_over_dollars: int | None = None  # ... conversations over the dollar budget
     unconstrained_over_any: int | None = None  # ... conversations over either
@@ -103,6 +105,7 @@ async def run_policy(
             for s, d in zip(free.latencies, free.dollars, strict=True)]
     return summary.model_copy(update={
         "unconstrained_quality": sum(free.qualities) / len(free.qualities),
+        "unconstrained_latency_s": _mean(free.latencies), "unconstrained_dollars": _mean(free.dollars),
         "unconstrained_over_latency": _over(free.latencies, budget.latency_s),
         "unconstrained_over_dollars": _over(free.dollars, budget.dollars, 1e-12),
         "unconstrained_over_any": sum(over),

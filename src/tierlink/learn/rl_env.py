@@ -79,8 +79,10 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
 
     def __init__(self, case: CaseStudy, device: EndpointProfile, cloud: EndpointProfile, link: Link,
                  difficulty: Callable[[Request], float], latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
-                 fixed_budget: Budget | None = None, scorer: RelevanceScorer | None = None) -> None:
+                 fixed_budget: Budget | None = None, scorer: RelevanceScorer | None = None,
+                 budget_state: bool = True) -> None:
         super().__init__()
+        self.budget_state = budget_state  # False: the ablation that hides the budget left
         self.case, self.device, self.cloud, self.link = case, device, cloud, link
         self.difficulty = difficulty
         self.latency_weight, self.cost_weight = latency_weight, cost_weight
@@ -121,7 +123,7 @@ class ConversationEnv(gym.Env):  # type: ignore[type-arg]
 
     def _observation(self) -> npt.NDArray[np.float32]:
         state = self._state()
-        return observe(state, CLOUD, self.difficulty(state.request))
+        return observe(state, CLOUD, self.difficulty(state.request), self.budget_state)
 
     def _relevance(self, state: TurnState) -> list[float]:
         return self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])

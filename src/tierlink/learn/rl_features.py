@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from tierlink.context.history import HistoryPlan
+from tierlink.core.budget import Budget
 from tierlink.core.tokens import estimated_tokens_of
 from tierlink.learn.text_features import NAMES, text_features
 from tierlink.routing.state import Action, TurnState
@@ -36,9 +37,10 @@ _REFERS_BACK = re.compile(
 OBS_BOUND = 10.0  # every feature is clipped to [-10, 10]
 
 
-def observe(state: TurnState, cloud: str, difficulty: float) -> npt.NDArray[np.float32]:
+def observe(state: TurnState, cloud: str, difficulty: float, budget_state: bool = True) -> npt.NDArray[np.float32]:
     """The observation vector for this turn (no benchmark-only information). `difficulty` is a
-    prompt-only router's score for the question (how much the cloud is expected to help)."""
+    prompt-only router's score for the question (how much the cloud is expected to help);
+    without `budget_state` (the ablation) the four remaining-budget features read 0."""
     text = state.request.last_user_text
     previous = [state.last_endpoint is None, state.last_endpoint == state.device,
                 state.last_endpoint not in (None, state.device)]
@@ -56,14 +58,19 @@ def observe(state: TurnState, cloud: str, difficulty: float) -> npt.NDArray[np.f
         float(state.history != () and bool(_REFERS_BACK.search(text))),
         *[float(p) for p in previous],
         math.log1p(history_tokens) / 10, min(1.0, held),
-        (budget.latency_s or 0.0) / total_s if total_s else 1.0,
-        (budget.dollars or 0.0) / total_usd if total_usd else 1.0,
-        math.log10(1e-3 + (budget.latency_s if budget.latency_s is not None else 1e3)) / 3,
-        math.log10(1e-6 + (budget.dollars if budget.dollars is not None else 1e3)) / 6,
+        *(_budget_features(budget, total_s, total_usd) if budget_state else (0.0, 0.0, 0.0, 0.0)),
         min(1.0, state.remaining_turns / 5),
         float(view is not None and view.reachable), (link.rtt_ms / 1000) if link is not None else 0.0,
     ]
     return np.clip(np.asarray(features, dtype=np.float32), -OBS_BOUND, OBS_BOUND)
+
+
+def _budget_features(budget: Budget, total_s: float, total_usd: float) -> tuple[float, float, float, float]:
+    """Shares of the latency and dollar budgets left, and their magnitudes (log scale)."""
+    return ((budget.latency_s or 0.0) / total_s if total_s else 1.0,
+            (budget.dollars or 0.0) / total_usd if total_usd else 1.0,
+            math.log10(1e-3 + (budget.latency_s if budget.latency_s is not None else 1e3)) / 3,
+            math.log10(1e-6 + (budget.dollars if budget.dollars is not None else 1e3)) / 6)
 
 
 def to_action(index: int, state: TurnState, cloud: str, relevance: list[float]) -> Action:

@@ -47,6 +47,7 @@ class RLMeta(BaseModel):
     validation_conversations: int = 0
     best_step: int | None = None  # the checkpoint kept (best validation reward); None: the last
     validation_reward: float | None = None
+    budget_state: bool = True  # False: trained without the remaining-budget features (the ablation)
 
 
 class DifficultyScorer:
@@ -93,7 +94,7 @@ class CrossFitted:
 
 def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_root: Path | None = None,
              latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
-             split: Split = "train") -> tuple[ConversationEnv, Router]:
+             split: Split = "train", budget_state: bool = True) -> tuple[ConversationEnv, Router]:
     """The training environment: conversations from the train split only (evaluation uses test;
     with validation, training uses the train split's 'fit' part)."""
     profiles = endpoint_profiles()
@@ -101,7 +102,7 @@ def make_env(conversations: int = 200, seed: int = 0, link: str = "5g", data_roo
     difficulty = train_difficulty(case)
     path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
     env = ConversationEnv(case, profiles[DEVICE_PROFILE], profiles[CLOUD_PROFILE], path, CrossFitted(case, difficulty, seed=seed),
-                          latency_weight, cost_weight)
+                          latency_weight, cost_weight, budget_state=budget_state)
     return env, difficulty
 
 
@@ -110,12 +111,14 @@ def validation_env(train_env: ConversationEnv, conversations: int, seed: int, da
     of them, so their difficulty score comes from the router as served), scored like training."""
     case = build_case_study(conversations, seed=seed + 2000, data_root=data_root, split="validation")
     return ConversationEnv(case, train_env.device, train_env.cloud, train_env.link, train_env.difficulty,
-                           train_env.latency_weight, train_env.cost_weight, scorer=train_env.scorer)
+                           train_env.latency_weight, train_env.cost_weight, scorer=train_env.scorer,
+                           budget_state=train_env.budget_state)
 
 
 def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int = 200, link: str = "5g",
              data_root: Path | None = None, latency_weight: float = LATENCY_WEIGHT, cost_weight: float = COST_WEIGHT,
-             progress: Callable[[int], None] | None = None, validation: int = 100, eval_every: int = 2048) -> RLMeta:
+             progress: Callable[[int], None] | None = None, validation: int = 100, eval_every: int = 2048,
+             budget_state: bool = True) -> RLMeta:
     """Check the environment with gymnasium's checker, train, save policy and metadata. With
     `validation` conversations (0: none), the checkpoint with the best validation reward is
     kept (evaluated every `eval_every` steps; see rl_select)."""
@@ -126,7 +129,7 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
     from tierlink.learn.rl_select import BestOnValidation, validation_episodes
 
     env, difficulty = make_env(conversations, seed, link, data_root, latency_weight, cost_weight,
-                               split="fit" if validation else "train")
+                               split="fit" if validation else "train", budget_state=budget_state)
     check_env(env, skip_render_check=True)
     selector = None
     if validation:
@@ -151,7 +154,7 @@ def train_rl(out: Path, steps: int = 30_000, seed: int = 0, conversations: int =
     meta = RLMeta(steps=steps, seed=seed, conversations=conversations, latency_weight=latency_weight,
                   cost_weight=cost_weight, obs_dim=OBS_DIM, actions=len(ACTIONS), link=link, tierlink_version=__version__,
                   validation_conversations=validation, best_step=selector.best_step if selector else None,
-                  validation_reward=selector.best_reward if selector else None)
+                  validation_reward=selector.best_reward if selector else None, budget_state=budget_state)
     (out / META_FILE).write_text(json.dumps(meta.model_dump(), indent=2), encoding="utf-8")
     env.close()
     return meta

@@ -39,13 +39,14 @@ class RLPolicy(Policy):
         self.model: Any = MaskablePPO.load(directory / MODEL_FILE, device="cpu")
         self.difficulty = DifficultyScorer(joblib.load(directory / DIFFICULTY_FILE))
         self.deterministic = deterministic
+        self.budget_state = bool(meta.get("budget_state", True))  # as trained: the ablation sees no budget
         self.scorer = default_scorer()  # as in training: which view is 'the most relevant'
 
     async def decide(self, state: TurnState) -> Action:
         """The policy's action on this turn's observation, cloud actions the budget cannot fit masked."""
         cloud = pick_remote(state)
         relevance = self.scorer.scores(state.request.last_user_text, [a.description for a in state.request.attachments])
-        observation = observe(state, cloud, self.difficulty(state.request.last_user_text))
+        observation = observe(state, cloud, self.difficulty(state.request.last_user_text), self.budget_state)
         index, _ = self.model.predict(observation, action_masks=action_masks(state, cloud, relevance),
                                       deterministic=self.deterministic)
         return to_action(int(index), state, cloud, relevance)
