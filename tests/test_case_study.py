@@ -113,3 +113,21 @@ def test_follow_up_without_its_first_turn_scores_half(case) -> None:  # type: ig
     assert scores == {"full": 1.0, "last_1": 1.0, "summary": 1.0, "none": 0.5}
     independent = follow_up.model_copy(update={"follows_up": False})
     assert turn_quality(independent, TurnResult(**base, history_plan=HistoryPlan(kind="none"))) == 1.0  # type: ignore[arg-type]
+
+
+async def test_the_oracle_bounds_the_fixed_policies_when_nothing_binds(case) -> None:  # type: ignore[no-untyped-def]
+    """Per turn, the oracle takes the better of the two records (with the needed view), so with no
+    budget its quality is at least always-device's and always-cloud's; with one it stays within it,
+    and it pays for the cloud only where the cloud is not worse."""
+    from tierlink.bench.oracle import OraclePolicy
+
+    profiles = endpoint_profiles()
+    device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
+    budget = Budget(latency_s=30, dollars=0.05)
+    oracle = await run_policy("oracle", lambda: OraclePolicy(case), case, budget, link, device, cloud, LexicalRelevance())
+    fixed = [await run_policy(n, lambda n=n: make_policy(n), case, budget, link, device, cloud, LexicalRelevance())
+             for n in ("always-device", "always-cloud")]
+    assert all(oracle.unconstrained_quality >= f.unconstrained_quality for f in fixed)  # type: ignore[operator]
+    assert oracle.latency_over_budget == oracle.dollar_over_budget == 0
+    assert oracle.unconstrained_dollars < fixed[1].unconstrained_dollars  # one view, and only where it is needed

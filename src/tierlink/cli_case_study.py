@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from tierlink.bench.conversations import CaseStudy
     from tierlink.routing.policy import Policy
 
-CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing", "llm-router")
+CASE_POLICIES = ("always-device", "always-cloud", "random", "threshold", "cascade", "budget-pacing", "llm-router", "oracle")
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the full datasets (e.g. ../shared/data/outcomes); default: the slices shipped with tierlink.")]
 Seed = Annotated[int, typer.Option(help="Split (and random router) seed.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -67,7 +67,7 @@ def conversations(
         profiles = endpoint_profiles()
         device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
         path = Link.from_profile(link, "robot", "cloud", link_profiles().require(link, "--link"))
-        factory = _policy_factory(names, learned, rl_dirs, seed, cascade_tokens)
+        factory = _policy_factory(names, learned, rl_dirs, seed, cascade_tokens, case)
         scorer = default_scorer()
         budget = Budget(latency_s=budget_s, dollars=budget_usd)
         summaries: list[PolicySummary] = []
@@ -102,7 +102,7 @@ def _report(console: Console, summaries: list[PolicySummary], names: list[str], 
 
 
 def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, Path], seed: int,
-                    cascade_tokens: int) -> Callable[[str], Policy]:
+                    cascade_tokens: int, case: CaseStudy) -> Callable[[str], Policy]:
     """Each named policy with the case study's parameters; trained ones load once (they are
     stateless). Every name is tried here, so an unknown one fails before any work."""
     from tierlink.routing.policy import make_policy
@@ -121,6 +121,10 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
         if name in rl_dirs:
             loaded[name] = make_policy("rl", model=str(rl_dirs[name]))
             return loaded[name]
+        if name == "oracle":  # a reference that reads the records (benchmark-only information)
+            from tierlink.bench.oracle import OraclePolicy
+
+            return OraclePolicy(case)
         if name == "learned":
             if learned is None:
                 raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")

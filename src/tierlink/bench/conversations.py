@@ -85,9 +85,14 @@ def camera_views() -> tuple[Attachment, ...]:
     )
 
 
+def view_hint(view: str) -> str:
+    """How a turn that needs a camera view says so (the relevance scorer reads it)."""
+    return f"(Look at the {view} camera view.)"
+
+
 def turn_request(turn: ConversationTurn, max_tokens: int = 512) -> Request:
     """The turn as a Request with all three camera views attached (the text names the one needed)."""
-    text = turn.text if turn.view is None else f"{turn.text}\n(Look at the {turn.view} camera view.)"
+    text = turn.text if turn.view is None else f"{turn.text}\n{view_hint(turn.view)}"
     return Request(messages=(Message(role="user", content=text),), attachments=camera_views(),
                    prompt_id=turn.prompt_id, max_tokens=max_tokens)
 
