@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from tierlink.bench.curve import RoutingCurve
 
 if TYPE_CHECKING:
@@ -66,12 +68,19 @@ def plot_selection(
     return _save(fig, path, origin)
 
 
+BAND_EXCLUDES = ("oracle", "rl")  # references and the RL router sit outside the band they are judged by
+
+
 def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, path: Path, origin: str) -> Path:
-    """The paper's Fig. 4: quality vs latency and quality vs cost, one point per policy.
+    """The paper's Fig. 4: quality vs latency and quality vs cost, one point per policy, with the
+    band the per-query policies span shaded (their convex hull in each view).
 
     `points` holds (policy, mean latency s, mean dollars, mean quality).
     """
     fig, (left, right) = _pyplot().subplots(1, 2, figsize=(10, 4.2), dpi=120, sharey=True)
+    band = [p for p in points if not p[0].startswith(BAND_EXCLUDES)]
+    for ax, column in ((left, 1), (right, 2)):
+        _shade_hull(ax, [(p[column], p[3]) for p in band])
     for name, latency, dollars, quality in points:
         for ax, x in ((left, latency), (right, dollars)):
             ax.scatter(x, quality, s=30)
@@ -83,6 +92,22 @@ def plot_tradeoffs(points: list[tuple[str, float, float, float]], title: str, pa
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=10)
     return _save(fig, path, origin)
+
+
+def _shade_hull(ax: Any, xy: list[tuple[float, float]]) -> None:
+    """Shade the convex hull of the points (the per-query band); nothing for fewer than three."""
+    if len(xy) < 3:
+        return
+    from scipy.spatial import ConvexHull, QhullError
+
+    array = np.asarray(xy, dtype=float)
+    try:
+        hull = ConvexHull(array)
+    except QhullError:  # collinear points span no area
+        return
+    ax.fill(array[hull.vertices, 0], array[hull.vertices, 1], color="tab:blue", alpha=0.08,
+            label="per-query policies' band")
+    ax.legend(fontsize=7, loc="lower right")
 
 
 def _save(fig: Figure, path: Path, origin: str) -> Path:
