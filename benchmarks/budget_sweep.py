@@ -6,7 +6,8 @@ keeps its default parameters at every budget, and RL routers (trained once, on s
 by `benchmarks/rl_router.py --keep DIR`) are evaluated as trained. Prints one row per budget and
 draws quality against the budget scale.
 
-    python benchmarks/budget_sweep.py [--scales 0.25,0.5,0.75,1,1.5,2] [--rl benchmarks/out/rl/seed0 ...]
+    python benchmarks/budget_sweep.py [--scales 0.25,0.5,0.75,1,1.5,2] [--policies always-cloud,...]
+        [--rl benchmarks/out/rl/seed0 ...] [--ablation benchmarks/out/rl/nobudget0 ...]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from tierlink.bench.case_study_run import run_policy  # noqa: E402
 from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, build_case_study  # noqa: E402
+from tierlink.bench.oracle import OraclePolicy  # noqa: E402
 from tierlink.core import Budget  # noqa: E402
 from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
 from tierlink.network.link import Link  # noqa: E402
@@ -41,27 +43,28 @@ POLICIES = {
 DEFAULT_S, DEFAULT_USD = 30.0, 0.05
 
 
-def sweep(scales: list[float], rl_dirs: list[Path], conversations: int) -> dict[str, list[float]]:
+def sweep(scales: list[float], rl_dirs: list[Path], conversations: int, names: list[str],
+          ablation_dirs: list[Path]) -> dict[str, list[float]]:
     """Mean quality per turn of each policy (and the RL seeds' mean) at each budget scale."""
     profiles = endpoint_profiles()
     device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
     case = build_case_study(conversations, seed=0, split="test")
     scorer = default_scorer()
-    quality: dict[str, list[float]] = {name: [] for name in POLICIES}
-    rl = [make_policy("rl", model=str(d)) for d in rl_dirs]
-    if rl:
-        quality[f"rl ({len(rl)} seeds)"] = []
+    quality: dict[str, list[float]] = {name: [] for name in names}
+    groups = {f"rl ({len(rl_dirs)} seeds)": rl_dirs, f"rl without budget state ({len(ablation_dirs)} seeds)": ablation_dirs}
+    trained = {label: [make_policy("rl", model=str(d)) for d in dirs] for label, dirs in groups.items() if dirs}
+    quality.update({label: [] for label in trained})
     for scale in scales:
         budget = Budget(latency_s=DEFAULT_S * scale, dollars=DEFAULT_USD * scale)
-        for name, params in POLICIES.items():
-            summary = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device,
-                                             cloud, scorer, unconstrained=False))
+        for name in names:
+            make = partial(OraclePolicy, case) if name == "oracle" else partial(make_policy, name, **POLICIES[name])
+            summary = asyncio.run(run_policy(name, make, case, budget, link, device, cloud, scorer, unconstrained=False))
             quality[name].append(summary.mean_quality)
-        if rl:
+        for label, policies in trained.items():
             runs = [asyncio.run(run_policy("rl", lambda p=p: p, case, budget, link, device, cloud, scorer, unconstrained=False))
-                    for p in rl]
-            quality[f"rl ({len(rl)} seeds)"].append(statistics.mean(r.mean_quality for r in runs))
+                    for p in policies]
+            quality[label].append(statistics.mean(r.mean_quality for r in runs))
         print(f"budget x{scale:g} done", flush=True)
     return quality
 
@@ -71,11 +74,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scales", default="0.25,0.5,0.75,1,1.5,2")
     parser.add_argument("--rl", type=Path, nargs="*", default=[])
+    parser.add_argument("--ablation", type=Path, nargs="*", default=[], help="RL routers trained without budget state")
+    parser.add_argument("--policies", default=",".join([*POLICIES, "oracle"]), help="comma-separated; empty: RL only")
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/budget_sweep.png"))
     args = parser.parse_args()
     scales = [float(x) for x in args.scales.split(",")]
-    quality = sweep(scales, args.rl, args.conversations)
+    names = [n for n in args.policies.split(",") if n]
+    quality = sweep(scales, args.rl, args.conversations, names, args.ablation)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     print(f"\nbudget_sweep ({date.today()}, commit {commit}; {args.conversations} test conversations; quality replay, "
           "latency/dollars/attachment effect simulated); mean quality per turn\n")
