@@ -196,6 +196,7 @@ def rl_train(
     latency_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on seconds / latency budget (default: 6).")] = None,
     cost_weight: Annotated[float | None, typer.Option(min=0, help="Reward weight on dollars / dollar budget (default: 0.3).")] = None,
     validation: Annotated[int, typer.Option(min=0, help="Validation conversations (train split) to keep the best checkpoint by; 0 keeps the last.")] = 100,
+    budget_state: Annotated[bool, typer.Option(help="Show the policy the budget left (--no-budget-state: the ablation).")] = True,
 ) -> None:
     """Train the RL router (MaskablePPO) on the case-study conversations with sampled budgets."""
     from tierlink.learn.rl_env import COST_WEIGHT, LATENCY_WEIGHT
@@ -209,7 +210,8 @@ def rl_train(
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("training MaskablePPO", total=steps)
             meta = train_rl(out, steps, seed, conversations, link, data_root, latency_weight, cost_weight,
-                            progress=lambda done: progress.update(task, completed=done), validation=validation)
+                            progress=lambda done: progress.update(task, completed=done), validation=validation,
+                            budget_state=budget_state)
     except TierlinkError as exc:
         fail(exc)
     kept = f"kept step {meta.best_step} (validation reward {meta.validation_reward:.3f})" if meta.best_step is not None else "kept the last step"
