@@ -307,3 +307,14 @@ async def test_cascade_reads_the_option_letters_share(share: float, accepted: bo
     result = await s.ask(Request.of("Which? A. x B. y C. z", max_tokens=8))
     assert (result.endpoint == "device") is accepted
     assert ("choice share 0.90>=0.75" if accepted else "choice share 0.60 failed") in result.reason
+
+
+async def test_a_turn_the_budget_pushes_down_tier_says_so() -> None:
+    """The cloud does not fit the dollars left, so the device answers: a down-tier fallback; a
+    cloud that is merely down is a fallback but not down-tier."""
+    poor = session(make_policy("always-cloud"), Budget(dollars=1e-7))
+    result = await poor.ask(Request.of("hello there", max_tokens=50))
+    assert result.endpoint == "device" and result.fallback and result.down_tier
+    down = session(make_policy("always-cloud"), Budget(dollars=1.0), outages=(Outage(start_s=0.0),))
+    result = await down.ask(Request.of("hello there", max_tokens=50))
+    assert result.endpoint == "device" and not result.down_tier
