@@ -51,6 +51,7 @@ def sweep(scales: list[float], rl_dirs: list[Path], conversations: int, names: l
     link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
     case = build_case_study(conversations, seed=0, split="test")
     scorer = default_scorer()
+    oracle = OraclePolicy(case)  # stateless: one index of the records serves every conversation
     quality: dict[str, list[float]] = {name: [] for name in names}
     groups = {f"rl ({len(rl_dirs)} seeds)": rl_dirs, f"rl without budget state ({len(ablation_dirs)} seeds)": ablation_dirs}
     trained = {label: [make_policy("rl", model=str(d)) for d in dirs] for label, dirs in groups.items() if dirs}
@@ -58,7 +59,7 @@ def sweep(scales: list[float], rl_dirs: list[Path], conversations: int, names: l
     for scale in scales:
         budget = Budget(latency_s=DEFAULT_S * scale, dollars=DEFAULT_USD * scale)
         for name in names:
-            make = partial(OraclePolicy, case) if name == "oracle" else partial(make_policy, name, **POLICIES[name])
+            make = (lambda: oracle) if name == "oracle" else partial(make_policy, name, **POLICIES[name])
             summary = asyncio.run(run_policy(name, make, case, budget, link, device, cloud, scorer, unconstrained=False))
             quality[name].append(summary.mean_quality)
         for label, policies in trained.items():

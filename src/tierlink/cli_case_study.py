@@ -124,7 +124,8 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
         if name == "oracle":  # a reference that reads the records (benchmark-only information)
             from tierlink.bench.oracle import OraclePolicy
 
-            return OraclePolicy(case)
+            loaded[name] = OraclePolicy(case)  # stateless: one index of the records for every conversation
+            return loaded[name]
         if name == "learned":
             if learned is None:
                 raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")

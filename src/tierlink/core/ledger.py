@@ -134,23 +134,15 @@ class Ledger:
             transfers[of_transfer(transfer)].append(transfer)
         for charge in self._charges:
             charges[of_charge(charge)].append(charge)
-        return {k: _sum(transfers.get(k, ()), charges.get(k, ())) for k in [*transfers, *(k for k in charges if k not in transfers)]}
+        return {k: _sum(transfers.get(k, ()), charges.get(k, ())) for k in dict.fromkeys([*transfers, *charges])}
 
     def to_csv(self, path: Path) -> None:
-        """Every transfer as a CSV row (the charges: `charges_to_csv`)."""
+        """Every transfer as a CSV row."""
         with path.open("w", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(Transfer.model_fields))
             writer.writeheader()
             for transfer in self._records:
                 writer.writerow(transfer.model_dump())
-
-    def charges_to_csv(self, path: Path) -> None:
-        """Every charge as a CSV row, its usage flattened."""
-        with path.open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=CHARGE_COLUMNS)
-            writer.writeheader()
-            for charge in self._charges:
-                writer.writerow(charge_row(charge))
 
 
 CHARGE_COLUMNS = ["round", "kind", "endpoint", "caller", "callee", "input_tokens", "output_tokens",

@@ -54,10 +54,9 @@ async def attempt(name: str, endpoint: Endpoint, outgoing: Outgoing, budget: Bud
             completion = await endpoint.complete(request)
     except TierlinkError as exc:
         billed = _estimate_partial(endpoint, request, "".join(received)) if received else None
-        if sink is None or not received:
-            return Attempt(Miss(f"{name} failed: {exc}"), charge=billed, reserved=worst)
-        return Attempt(Miss(f"{name} failed after part of its answer was sent: {exc}", partial=True),
-                       charge=billed, reserved=worst)
+        partial = sink is not None and bool(received)  # the listener already has part of this answer
+        why = f"{name} failed after part of its answer was sent: {exc}" if partial else f"{name} failed: {exc}"
+        return Attempt(Miss(why, partial=partial), charge=billed, reserved=worst)
     completion = with_prefix_cache(name, endpoint, prefixes, request, completion)
     return Attempt(Call(completion, outgoing.sent, outgoing.plan), charge=completion.usage, reserved=worst)
 

@@ -62,8 +62,7 @@ class Session:
         self.endpoints = dict(endpoints)
         self.device = device
         self.policy = policy
-        self.initial_budget = budget or Budget()
-        self.budget = self.initial_budget
+        self.budget = budget or Budget()
         self.zones = dict(zones or {n: e.profile.privacy_zone for n, e in endpoints.items()})
         self.residency = residency or Residency()
         self.preparer = Preparer(self.residency, selector or AttachmentSelector(), self.zones, device,
@@ -179,16 +178,16 @@ class Session:
     async def _draft(self, turn: int, request: Request, action: Action) -> tuple[Call | None, Action, TurnState]:
         """A cascade's first step: the device drafts (with any evidence asked for), then the
         policy decides again on what it sees."""
-        attempt_ = await self._call(self.device, request.model_copy(update={"logprobs": True}), action, "draft")
-        if not isinstance(attempt_, Call):
+        drafted = await self._call(self.device, request.model_copy(update={"logprobs": True}), action, "draft")
+        if not isinstance(drafted, Call):
             state = self._state(turn, request)
-            return None, Action(endpoint=self.device, reason=f"draft failed ({attempt_}); the device answers"), state
-        evidence = await self._evidence(request, action, attempt_.completion)
+            return None, Action(endpoint=self.device, reason=f"draft failed ({drafted}); the device answers"), state
+        evidence = await self._evidence(request, action, drafted.completion)
         checks = [e for e in evidence if e.endpoint == "self-check"]
-        state = self._state(turn, request, draft=attempt_.completion,
+        state = self._state(turn, request, draft=drafted.completion,
                             samples=tuple(e for e in evidence if e.endpoint != "self-check"),
                             self_check=checks[0] if checks else None)
-        return attempt_, self._enforce(await self.policy.decide(state), state), state
+        return drafted, self._enforce(await self.policy.decide(state), state), state
 
     async def _evidence(self, request: Request, action: Action, draft: Completion) -> list[Completion]:
         """Extra device calls a cascade asked for: k sampled drafts and a self-check verdict."""
@@ -241,8 +240,9 @@ class Session:
                     sink: TextSink | None = None) -> Call | Miss:
         """Prepare what is sent, call under a reservation, and charge what was billed."""
         endpoint = self.endpoints[name]
-        if name != self.device and self.preparer.plan_for(name, action).kind == "summary":
-            await self._summarise(request.turn, self.preparer.plan_for(name, action))
+        plan = self.preparer.plan_for(name, action)
+        if name != self.device and plan.kind == "summary":
+            await self._summarise(request.turn, plan)
         outgoing = self.preparer.prepare(name, endpoint, request, action, tuple(self.history), self._summary)
         tried = await attempt(name, endpoint, outgoing, self.budget, self.prefixes, sink, self.stream_upstream)
         if tried.charge is not None:

@@ -45,9 +45,9 @@ def bad_request(message: str, param: str | None = None) -> ApiError:
     return ApiError(400, message, "invalid_request_error", "invalid_request", param)
 
 
-def unauthorized(message: str) -> ApiError:
+def unauthorized(message: str, param: str | None = None) -> ApiError:
     """401: the API key is missing, invalid or revoked."""
-    return ApiError(401, message, "invalid_request_error", "invalid_api_key")
+    return ApiError(401, message, "invalid_request_error", "invalid_api_key", param)
 
 
 def not_found(message: str, param: str | None = None) -> ApiError:
@@ -55,9 +55,9 @@ def not_found(message: str, param: str | None = None) -> ApiError:
     return ApiError(404, message, "invalid_request_error", "model_not_found", param)
 
 
-def over_budget(message: str) -> ApiError:
+def over_budget(message: str, param: str | None = None) -> ApiError:
     """402: the session's or the key's dollar budget cannot cover the turn."""
-    return ApiError(402, message, "insufficient_quota", "budget_exhausted")
+    return ApiError(402, message, "insufficient_quota", "budget_exhausted", param)
 
 
 def rate_limited(message: str, retry_after_s: float) -> ApiError:
@@ -66,17 +66,16 @@ def rate_limited(message: str, retry_after_s: float) -> ApiError:
                     headers={"Retry-After": str(max(1, round(retry_after_s + 0.5)))})
 
 
-def unavailable(message: str) -> ApiError:
+def unavailable(message: str, param: str | None = None) -> ApiError:
     """503: no endpoint could answer the turn."""
-    return ApiError(503, message, "server_error", "no_endpoint_available")
+    return ApiError(503, message, "server_error", "no_endpoint_available", param)
 
 
 def api_error(refusal: Refusal) -> ApiError:
     """The OpenAI error object for a refusal of the gateway's engine."""
     if isinstance(refusal, RateLimited):
         return rate_limited(refusal.message, refusal.retry_after_s)
-    shape = _SHAPES[type(refusal)]
-    return shape(refusal.message, refusal.param) if shape in (bad_request, not_found) else shape(refusal.message)
+    return _SHAPES[type(refusal)](refusal.message, refusal.param)
 
 
 _SHAPES: dict[type[Refusal], Callable[..., ApiError]] = {BadRequest: bad_request, Unauthorized: unauthorized, UnknownModel: not_found,

@@ -184,11 +184,11 @@ class Gateway:
             key_left, hold = self._hold_for(caller, policy, resumed, request)
             limits = [x for x in (previous.dollars_left, hold) if x is not None]
             scope = "key" if hold is not None and (previous.dollars_left is None or hold <= previous.dollars_left) else "session"
-            charges = Ledger()  # this request's charges, written with its spend row
-            session = self.deployment.session(policy, Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None),
-                                              fallback=self.fallback, stream_upstream=self.config.serve.stream_upstream,
-                                              resumed=resumed, charges=charges)
-            try:
+            try:  # from here on the hold is released whatever happens
+                charges = Ledger()  # this request's charges, written with its spend row
+                budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
+                session = self.deployment.session(policy, budget, fallback=self.fallback, resumed=resumed, charges=charges,
+                                                  stream_upstream=self.config.serve.stream_upstream)
                 # shielded: a client that goes away does not cancel a turn that may already cost money
                 result, left = await asyncio.shield(self._turn(session, request, request_id, body.model, caller,
                                                                previous, charges, sink))

@@ -14,11 +14,10 @@ from typing import ClassVar
 from tierlink.core.errors import TierlinkError
 from tierlink.core.messages import Message, Request
 from tierlink.endpoints.base import Endpoint
+from tierlink.routing.calling import worst_case
 from tierlink.routing.draft_signals import label_share
-from tierlink.routing.outgoing import link_of
 from tierlink.routing.policies.fixed import pick_remote
 from tierlink.routing.policy import Policy
-from tierlink.routing.reservation import reserve
 from tierlink.routing.state import Action, TurnState
 
 ASK = "{question}\n\nIs the question above easy or hard for a small assistant? Reply easy or hard."
@@ -54,8 +53,7 @@ class LLMRouterPolicy(Policy):
     async def decide(self, state: TurnState) -> Action:
         """Remote at p(hard) >= min_hard; the device if the router call fails or cannot fit the budget."""
         request = router_request(state.request.last_user_text).model_copy(update={"turn": state.turn})
-        worst = reserve(request, self.router.profile, link_of(self.router), self.router.quote(request))
-        if not state.budget.fits(worst):  # its own call is held to the budget like any other
+        if not state.budget.fits(worst_case(self.router, request)):  # its own call is held to the budget like any other
             return Action(endpoint=state.device, reason="llm-router: its own call does not fit the budget left; device answers")
         try:
             verdict = await self.router.complete(request)
