@@ -131,3 +131,35 @@ async def test_the_oracle_bounds_the_fixed_policies_when_nothing_binds(case) -> 
     assert all(oracle.unconstrained_quality >= f.unconstrained_quality for f in fixed)  # type: ignore[operator]
     assert oracle.latency_over_budget == oracle.dollar_over_budget == 0
     assert oracle.unconstrained_dollars < fixed[1].unconstrained_dollars  # one view, and only where it is needed
+
+
+async def test_an_llm_router_pays_for_its_own_calls_once_each(case, gemma) -> None:  # type: ignore[no-untyped-def]
+    """The LLM-as-router baseline's calls (live, in process) are charged to the conversation's
+    latency; the unconstrained rerun replays them instead of calling the model again."""
+    from tierlink.bench.conversations import CaseStudy
+    from tierlink.bench.recorded_calls import RecordedCalls
+
+    profiles = endpoint_profiles()
+    device, cloud = profiles[CASE_DEVICE], profiles[CASE_CLOUD]
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
+    one = CaseStudy(case.conversations[:1], case.table, case.sources)
+    router = RecordedCalls(gemma)
+    args = (one, Budget(latency_s=1e6, dollars=1e6), link, device, cloud, LexicalRelevance())
+    plain = await run_policy("always-cloud", lambda: make_policy("always-cloud"), *args)
+    routed = await run_policy("llm-router", lambda: make_policy("llm-router", router=router, min_hard=0.0), *args)
+    texts = {turn_request(t).last_user_text for t in one.conversations[0].turns}
+    assert router.live_calls == len(texts)  # two passes (enforced, unconstrained), one live call per question
+    assert routed.mean_quality == plain.mean_quality and routed.cloud_share == plain.cloud_share  # min_hard 0: always escalates
+    assert routed.mean_latency_s > plain.mean_latency_s  # the router's own seconds are in the conversation's
+    assert routed.unconstrained_latency_s == pytest.approx(routed.mean_latency_s)  # replayed with the same measured usage
+
+
+def test_an_unknown_router_model_is_named_before_any_work(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tierlink.cli", "bench", "conversations", "-n", "1", "--policies", "llm-router",
+         "--router-models", "no-such-model", "--png", str(tmp_path / "f.png")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    said = result.stdout + result.stderr
+    assert result.returncode == 2 and "Traceback" not in said
+    assert "--router-models" in said and "smollm2-135m" in said  # the field and the known names

@@ -37,6 +37,8 @@ def conversations(
     cascade_tokens: Annotated[int, typer.Option(help="Cascade: accept device drafts up to this many tokens.")] = 150,
     learned: Annotated[Path | None, typer.Option(help="Also run the `learned` policy with this trained router.")] = None,
     rl: Annotated[list[Path] | None, typer.Option(help="Also run the `rl` policy trained in this directory (repeatable: one per seed).")] = None,
+    router_models: Annotated[str, typer.Option(help="Catalogue models (`tierlink models`) that `llm-router` runs as, comma-separated, "
+                                                    "one policy each; 'all' for every installed one.")] = "gemma-3-270m",
     split: Annotated[str, typer.Option(help="Questions from the test split (trained routers never saw them), train, or all.")] = "test",
     png: Annotated[Path, typer.Option(help="Where to draw Fig. 4 (quality vs latency and cost).")] = Path("fig4.png"),
     as_json: AsJson = False,
@@ -60,6 +62,7 @@ def conversations(
     rl_dirs = {f"rl({path.name})": path for path in rl or []}
     names += list(rl_dirs)
     try:
+        names = _with_router_models(names, router_models)
         with console.status("building conversations from recorded outcomes"):
             if split not in ("test", "train", "all"):
                 raise TierlinkError(f"--split must be test, train or all, not '{split}'")
@@ -89,7 +92,7 @@ def _report(console: Console, summaries: list[PolicySummary], names: list[str], 
 
     count = len(case.conversations)
     origin = "quality replay; latency, dollars, attachment effect simulated" + (
-        "; llm-router's own calls live (embedded Gemma)" if "llm-router" in names else "")
+        "; llm-routers' own calls live on this CPU (measured latency charged)" if any(map(_is_llm_router, names)) else "")
     plot_tradeoffs([(s.policy, s.mean_latency_s, s.mean_dollars, s.mean_quality) for s in summaries],
                    f"case study: {count} conversations ({case.sources}), budget {budget_s:g} s / ${budget_usd:g}",
                    png, origin)
@@ -107,16 +110,15 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
     stateless). Every name is tried here, so an unknown one fails before any work."""
     from tierlink.routing.policy import make_policy
 
-    router = None
-    if "llm-router" in names:
-        from tierlink.config.build import build_endpoint
-        from tierlink.config.load import default_config
-
-        router = build_endpoint("gemma", default_config().endpoints["gemma"])
     loaded: dict[str, Policy] = {}
 
     def factory(name: str) -> Policy:
         if name in loaded:
+            return loaded[name]
+        if _is_llm_router(name):  # stateless; its live calls are recorded for the unconstrained rerun
+            from tierlink.bench.recorded_calls import catalogue_router
+
+            loaded[name] = make_policy("llm-router", router=catalogue_router(name[len("llm-router("):-1]))
             return loaded[name]
         if name in rl_dirs:
             loaded[name] = make_policy("rl", model=str(rl_dirs[name]))
@@ -132,7 +134,7 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
             loaded[name] = make_policy("learned", model=str(learned))
             return loaded[name]
         params: dict[str, object] = {
-            "llm-router": {"router": router}, "threshold": {"difficulty": "reasoning", "threshold": 0.25},
+            "threshold": {"difficulty": "reasoning", "threshold": 0.25},
             "random": {"seed": seed},
             "cascade": {"min_logprob": None, "max_draft_tokens": cascade_tokens},  # recorded drafts: judge by length
         }.get(name, {})
@@ -141,6 +143,27 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
     for name in names:
         factory(name)
     return factory
+
+
+def _with_router_models(names: list[str], router_models: str) -> list[str]:
+    """`llm-router` replaced by one `llm-router(MODEL)` per catalogue model asked for."""
+    if "llm-router" not in names:
+        return names
+    from tierlink.endpoints.model_catalogue import model_catalogue
+
+    catalogue = model_catalogue()
+    if router_models.strip() == "all":
+        models = [name for name, model in catalogue.items() if model.installed]
+        if not models:
+            raise TierlinkError("--router-models all: no catalogue model is installed; run `tierlink models pull NAME`")
+    else:
+        models = [catalogue.require(m.strip(), "--router-models").name for m in router_models.split(",") if m.strip()]
+    at = names.index("llm-router")
+    return names[:at] + [f"llm-router({m})" for m in models] + [n for n in names[at + 1:] if n != "llm-router"]
+
+
+def _is_llm_router(name: str) -> bool:
+    return name.startswith("llm-router(") and name.endswith(")")
 
 
 def _table(summaries: list[PolicySummary], title: str) -> Table:
