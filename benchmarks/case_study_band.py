@@ -79,7 +79,7 @@ def main(args: argparse.Namespace) -> None:
     case = build_case_study(args.conversations, seed=0, split="test")
     budget = Budget(latency_s=args.budget_s, dollars=args.budget_usd)
     catalogue = model_catalogue()
-    models = [n for n, m in catalogue.items() if m.installed] if args.router_models == "all" else args.router_models.split(",")
+    models = [n for n, m in catalogue.items() if m.installed] if args.router_models == "all" else [m for m in args.router_models.split(",") if m]
     scorer = default_scorer()
     results: dict[str, PolicySummary] = {}
     with tempfile.TemporaryDirectory() as tmp, Progress() as progress:

@@ -19,6 +19,7 @@ from tierlink.bench.scores import write_scores
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
 from tierlink.cli_fail import fail
 from tierlink.cli_models import ModelOption, config_for
+from tierlink.cli_self_route import self_train_command
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn import router_names
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
@@ -26,6 +27,7 @@ from tierlink.learn.data import Prompts, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
 
 route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
+route_app.command("self-train")(self_train_command)
 
 
 def _training_table(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,

@@ -119,7 +119,8 @@ def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
 def _llamacpp(name: str, spec: LlamaCppConfig, profile: EndpointProfile) -> Endpoint:
     return LlamaCppEndpoint(name=name, profile=profile, node=spec.node, model=spec.model, model_path=spec.model_path,
                             prompt_format=spec.prompt_format, chat_format=spec.chat_format, n_ctx=spec.n_ctx,
-                            n_threads=spec.n_threads, seed=spec.seed)
+                            n_threads=spec.n_threads, seed=spec.seed, adapter=spec.adapter,
+                            system=spec.system)
 
 
 def _openai(name: str, spec: OpenAIConfig, profile: EndpointProfile) -> Endpoint:

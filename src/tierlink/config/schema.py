@@ -64,6 +64,8 @@ class LlamaCppConfig(_EndpointBase):
     n_ctx: int = Field(2048, gt=0)
     n_threads: int | None = Field(None, gt=0, description="llama.cpp threads; default: one per two cores.")
     seed: int = 0
+    adapter: Path | None = Field(None, description="A LoRA adapter GGUF applied to the model (`tierlink route self-train` writes one).")
+    system: str | None = Field(None, description="A system turn for requests that bring none (the one an adapter was trained with).")
 
 
 class OpenAIConfig(_EndpointBase):

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from tierlink.core.errors import ConfigError, EndpointError, ModelNotFound
-from tierlink.core.messages import Completion, Request
+from tierlink.core.messages import Completion, Message, Request
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.logprob_recorder import LogprobRecorder
@@ -60,6 +60,8 @@ class LlamaCppEndpoint(Endpoint):
         n_threads: int | None = None,
         seed: int = 0,
         model: str | None = None,
+        adapter: Path | None = None,
+        system: str | None = None,
     ) -> None:
         self.name = name
         self.profile = profile
@@ -75,6 +77,8 @@ class LlamaCppEndpoint(Endpoint):
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.seed = seed
+        self.adapter = adapter  # a LoRA adapter GGUF (e.g. from `tierlink route self-train`) applied at load
+        self.system = system  # a system turn for requests that bring none (what an adapter was trained with)
         self._llm: Any = None
         # one asyncio lock per event loop (an asyncio.Lock binds to the loop that first waits on
         # it; a CLI or a test suite runs several loops over one endpoint)
@@ -95,6 +99,8 @@ class LlamaCppEndpoint(Endpoint):
                 path = self.model_path or gguf_path(self.catalogue_model)  # type: ignore[arg-type]
                 if not path.is_file():
                     raise ModelNotFound(f"GGUF file {path} does not exist")
+                if self.adapter is not None and not self.adapter.is_file():
+                    raise ModelNotFound(f"LoRA adapter {self.adapter} does not exist")
                 try:
                     with _quiet_stderr():  # llama.cpp prints a benign SWA-cache notice here
                         self._llm = llama_cpp.Llama(
@@ -103,6 +109,7 @@ class LlamaCppEndpoint(Endpoint):
                             n_threads=self.n_threads,
                             seed=self.seed,
                             chat_format=self.chat_format,
+                            lora_path=str(self.adapter) if self.adapter is not None else None,
                             verbose=False,
                         )
                 except ValueError as exc:
@@ -222,11 +229,14 @@ class LlamaCppEndpoint(Endpoint):
 
     def _start(self, llm: Any, request: Request, options: dict[str, Any]) -> tuple[Any, int | None]:
         """Begin generating (chat template or Q/A transcript); the prompt's token count when known."""
+        turns = request.messages
+        if self.system is not None and not any(m.role == "system" for m in turns):
+            turns = (Message(role="system", content=self.system), *turns)
         try:
             if self.prompt_format == "chat":
-                messages = [m.model_dump() for m in request.messages]
+                messages = [m.model_dump() for m in turns]
                 return llm.create_chat_completion(messages=messages, stop=list(request.stop) or None, **options), None
-            prompt = qa_transcript(request.messages)
+            prompt = qa_transcript(turns)
             input_tokens = len(llm.tokenize(prompt.encode("utf-8"), add_bos=True))
             return llm.create_completion(prompt=prompt, stop=list(request.stop or QA_STOPS), **options), input_tokens
         except ValueError as exc:  # e.g. prompt longer than the context window

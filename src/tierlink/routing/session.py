@@ -161,6 +161,7 @@ class Session:
             spent_dollars=self.spent.dollars, spent_seconds=self.spent.latency.total_s, endpoints=views,
             device=self.device, last_endpoint=self._last_endpoint, expected_turns=self.expected_turns,
             draft=draft, samples=samples, self_check=self_check, admissible=functools.partial(self.admissible, request),
+            answered_by=dict(self.stats.by_endpoint),
         )
 
     def _enforce(self, action: Action, state: TurnState) -> Action:

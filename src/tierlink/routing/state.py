@@ -60,6 +60,7 @@ class TurnState:
     last_endpoint: str | None
     expected_turns: int
     draft: Completion | None = None
+    answered_by: dict[str, int] = field(default_factory=dict)  # earlier turns of this session, per answering endpoint
     samples: tuple[Completion, ...] = ()
     self_check: Completion | None = None
     notes: tuple[str, ...] = field(default=())

@@ -8,13 +8,14 @@ from tierlink.routing.policies.cascade import CascadePolicy
 from tierlink.routing.policies.fixed import AlwaysCloud, AlwaysDevice
 from tierlink.routing.policies.llm_router import LLMRouterPolicy
 from tierlink.routing.policies.random_choice import RandomPolicy
+from tierlink.routing.policies.self_route import SelfRoutePolicy
 from tierlink.routing.policies.threshold import ThresholdPolicy
 from tierlink.routing.policy import Policy
 
 POLICIES: dict[str, type[Policy]] = {
     cls.name: cls
     for cls in (AlwaysDevice, AlwaysCloud, RandomPolicy, ThresholdPolicy, CascadePolicy, LLMRouterPolicy,
-                BudgetPacingPolicy)
+                BudgetPacingPolicy, SelfRoutePolicy)
 }
 # name -> "module:Class" of a policy that needs the learn layer (scikit-learn, joblib, torch)
 TRAINED: dict[str, str] = {

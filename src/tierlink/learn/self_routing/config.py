@@ -1,0 +1,43 @@
+"""What a self-routing training run is set to, and what each step measured."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from tierlink.learn.self_routing.policy_model import LoraSettings
+from tierlink.learn.self_routing.rewards import Rewards
+
+
+class SelfTrainConfig(BaseModel):
+    """A run of the paper's method (or, with `help_action` or `filtering` off, its ablations)."""
+
+    device: str = Field("smollm2-135m", description="catalogue model trained (`tierlink models`)")
+    cloud: str = Field("qwen2.5-coder-1.5b", description="the endpoint asked for help (a catalogue model)")
+    call_ratio: float = Field(0.3, ge=0, lt=1, description="cap on the share of prompts sent to the cloud")
+    rewards: Rewards = Rewards()
+    group: int = Field(4, ge=2, description="samples per prompt (G)")
+    prompts_per_step: int = Field(4, ge=1)
+    steps: int = Field(100, ge=1)
+    learning_rate: float = Field(2e-4, gt=0)
+    max_new_tokens: int = Field(20, ge=1)
+    temperature: float = Field(1.0, gt=0)
+    seed: int = 0
+    help_action: bool = Field(True, description="False: task-tuning only (no help tag offered, asking earns nothing)")
+    filtering: bool = Field(True, description="False: update on every prompt (no adaptive filtering)")
+    train_items: int = Field(800, ge=8)
+    checkpoint_every: int = Field(10, ge=1)
+    lora: LoraSettings = LoraSettings()
+
+
+class StepLog(BaseModel):
+    """One update: how the sampled answers did and what the filter kept."""
+
+    step: int
+    call_rate: float  # share of samples ending with the help tag
+    local_accuracy: float  # share of samples answered locally and right
+    mean_reward: float
+    answerable: int  # D1
+    ask_worthy: int  # D2 kept
+    dropped: int
+    loss: float
+    seconds: float

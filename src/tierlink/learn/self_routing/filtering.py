@@ -1,0 +1,51 @@
+"""Adaptive prompt filtering (paper Sec. 3.3): update only on prompts the policy can learn from.
+
+D1: prompts where at least one local sample is correct (learn to answer). D2: prompts where no
+local sample is correct but the cloud is (learn to ask), at most rho * |D1| of them, drawn at
+random, so that asking is learned no faster than the call budget allows.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+
+class PromptGroup(BaseModel):
+    """One prompt's samples as the filter needs them."""
+
+    local_correct: list[bool]
+    cloud_correct: bool
+
+
+class Filtered(BaseModel):
+    """The indices kept for the update, by reason."""
+
+    answerable: list[int]  # D1
+    ask_worthy: list[int]  # D2, capped
+    dropped: int
+
+    @property
+    def kept(self) -> list[int]:
+        """D1 then D2, the prompts the update uses."""
+        return self.answerable + self.ask_worthy
+
+
+def filter_prompts(groups: Sequence[PromptGroup], rho: float, rng: random.Random) -> Filtered:
+    """D1 (some local sample correct) and at most floor(rho * |D1|) of D2 (none correct, cloud correct)."""
+    if rho < 0:
+        raise ValueError(f"rho must be >= 0, not {rho}")
+    answerable = [i for i, g in enumerate(groups) if any(g.local_correct)]
+    candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct]
+    cap = int(rho * len(answerable) + 1e-9)
+    ask_worthy = sorted(rng.sample(candidates, min(cap, len(candidates))))
+    return Filtered(answerable=answerable, ask_worthy=ask_worthy, dropped=len(groups) - len(answerable) - len(ask_worthy))
+
+
+def rho_for_call_ratio(call_ratio: float) -> float:
+    """The constraint E[cloud] <= rho * E[local] for a target share of cloud calls: rho = c / (1 - c)."""
+    if not 0 <= call_ratio < 1:
+        raise ValueError(f"the call ratio must be in [0, 1), not {call_ratio}")
+    return call_ratio / (1 - call_ratio)

@@ -1,0 +1,105 @@
+"""The device model as a trainable policy: a LoRA (peft) on the float32 checkpoint, sampling
+groups of answers and scoring their log-likelihood (gradients through the device's tokens only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tierlink.routing.help_tag import HELP_TAG
+
+# LLaMA GGUFs keep q/k permuted for rotary embeddings; these modules export to llama.cpp as they are
+TARGET_MODULES = ("v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+
+LOCAL_SYSTEM = "You are a careful assistant on a small device."
+# the system turn that offers the help tag: trained with it, served with it (`self_route.json`)
+HELP_SYSTEM = f"{LOCAL_SYSTEM} If you cannot work out the answer, reply only {HELP_TAG}"
+
+
+class LoraSettings(BaseModel):
+    """The adapter trained on the device model."""
+
+    rank: int = Field(16, ge=1)
+    alpha: float = Field(32.0, gt=0)
+    dropout: float = Field(0.0, ge=0, lt=1)
+    target_modules: tuple[str, ...] = TARGET_MODULES
+
+
+@dataclass
+class Samples:
+    """G sampled answers per prompt: token ids (prompt + answer), which positions are the answer's, texts."""
+
+    ids: Any  # LongTensor [n, length]
+    answer_mask: Any  # BoolTensor [n, length]: True at the device's own tokens
+    attention: Any  # LongTensor [n, length]
+    texts: list[str]
+
+
+class DevicePolicy:
+    """The LoRA-wrapped device model and its tokenizer, in float32 on the CPU (or a GPU when lent)."""
+
+    def __init__(self, checkpoint: Path, lora: LoraSettings, adapter: Path | None = None, seed: int = 0) -> None:
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        torch.manual_seed(seed)
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        self.tokenizer.padding_side = "left"
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        base = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).to(self.device)
+        if adapter is not None:
+            self.model = PeftModel.from_pretrained(base, adapter, is_trainable=True)
+        else:
+            config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
+                                target_modules=list(lora.target_modules), task_type="CAUSAL_LM")
+            self.model = get_peft_model(base, config)
+
+    def prompt_text(self, user: str, system: str) -> str:
+        """The chat-formatted prompt the device sees: the system turn, then the user's."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+    def sample(self, prompts: list[str], group: int, max_new_tokens: int, temperature: float = 1.0) -> Samples:
+        """`group` answers per prompt (sampled; greedy at temperature 0), grouped consecutively."""
+        import torch
+
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        self.model.eval()
+        with torch.no_grad():
+            out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
+                                      temperature=temperature if temperature > 0 else None, top_p=1.0, top_k=0,
+                                      num_return_sequences=group, pad_token_id=self.tokenizer.pad_token_id)
+        width = batch["input_ids"].shape[1]
+        answer = out[:, width:]
+        ended = torch.cumsum((answer == self.tokenizer.eos_token_id).int(), dim=1)
+        keep = (ended == 0) | ((ended == 1) & (answer == self.tokenizer.eos_token_id))  # up to the first end token
+        prompt_attention = batch["attention_mask"].repeat_interleave(group, dim=0)
+        attention = torch.cat([prompt_attention, keep.long()], dim=1)
+        mask = torch.cat([torch.zeros_like(prompt_attention, dtype=torch.bool), keep], dim=1)
+        texts = self.tokenizer.batch_decode(answer.masked_fill(~keep, self.tokenizer.pad_token_id), skip_special_tokens=True)
+        return Samples(ids=out, answer_mask=mask, attention=attention, texts=[t.strip() for t in texts])
+
+    def log_likelihood(self, samples: Samples, rows: list[int]) -> Any:
+        """Sum of the answer tokens' log-probabilities for the chosen rows, with gradients."""
+        import torch
+
+        self.model.train()
+        ids, attention, mask = samples.ids[rows], samples.attention[rows], samples.answer_mask[rows]
+        positions = (attention.cumsum(dim=1) - 1).clamp(min=0)  # as generate() numbers left-padded rows
+        logits = self.model(input_ids=ids, attention_mask=attention, position_ids=positions).logits[:, :-1].float()
+        token_logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
+        return (token_logp * mask[:, 1:]).sum(dim=1)
+
+    def save(self, folder: Path) -> None:
+        """The adapter alone (peft format: adapter_config.json + adapter_model.safetensors)."""
+        self.model.save_pretrained(folder)
+
+    def trainable_parameters(self) -> list[Any]:
+        """The LoRA weights the optimiser updates."""
+        return [p for p in self.model.parameters() if p.requires_grad]

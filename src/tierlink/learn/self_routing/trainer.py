@@ -1,0 +1,126 @@
+"""The training loop: sample G answers per prompt, reward them, filter the prompts, and take one
+policy-gradient step with the leave-one-out group weights. Resumable from its last checkpoint."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tierlink.core.errors import TierlinkError
+from tierlink.learn.self_routing.config import SelfTrainConfig, StepLog
+from tierlink.learn.self_routing.estimator import group_weights
+from tierlink.learn.self_routing.filtering import PromptGroup, filter_prompts, rho_for_call_ratio
+from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM, DevicePolicy
+from tierlink.learn.self_routing.tasks import TaskItem, grade_number
+from tierlink.routing.help_tag import asks_for_help
+
+STATE_FILE, LOG_FILE, ADAPTER_DIR, OPTIMIZER_FILE = "state.json", "steps.jsonl", "adapter", "optimizer.pt"
+
+
+def system_for(config: SelfTrainConfig) -> str:
+    """The help tag is offered only when the policy may ask (task-tuning alone never sees it)."""
+    return HELP_SYSTEM if config.help_action else LOCAL_SYSTEM
+
+
+class SelfTrainer:
+    """One run in `out`: the policy, its optimiser and the step log; `run` continues where it stopped."""
+
+    def __init__(self, config: SelfTrainConfig, checkpoint: Path, items: list[TaskItem], cloud_correct: dict[str, bool],
+                 out: Path) -> None:
+        import torch
+
+        missing = [item.prompt_id for item in items if item.prompt_id not in cloud_correct]
+        if missing:
+            raise TierlinkError(f"no cloud answer for {len(missing)} training prompts (e.g. {missing[0]}); ask the cloud first")
+        self.config, self.items, self.cloud_correct, self.out = config, items, cloud_correct, out
+        self.step = self._resume_step()
+        adapter = out / ADAPTER_DIR if self.step else None
+        self.policy = DevicePolicy(checkpoint, config.lora, adapter=adapter, seed=config.seed + self.step)
+        self.optimizer = torch.optim.AdamW(self.policy.trainable_parameters(), lr=config.learning_rate, weight_decay=0.0)
+        if self.step:
+            self.optimizer.load_state_dict(torch.load(out / OPTIMIZER_FILE, weights_only=True))
+        self.rng = random.Random(config.seed * 100_003 + self.step)
+        self.rho = rho_for_call_ratio(config.call_ratio)
+
+    def _resume_step(self) -> int:
+        state = self.out / STATE_FILE
+        if not state.is_file():
+            return 0
+        saved = json.loads(state.read_text(encoding="utf-8"))
+        if saved["config"] != self.config.model_dump(mode="json"):
+            raise TierlinkError(f"{self.out} holds a run with other settings; use a new --out or the same settings to resume")
+        return int(saved["step"])
+
+    def run(self, on_step: Callable[[StepLog], None] | None = None) -> list[StepLog]:
+        """Train up to `config.steps` updates, checkpointing every `checkpoint_every` and at the end."""
+        logs: list[StepLog] = []
+        while self.step < self.config.steps:
+            log = self.update()
+            logs.append(log)
+            with (self.out / LOG_FILE).open("a", encoding="utf-8") as handle:
+                handle.write(log.model_dump_json() + "\n")
+            if self.step % self.config.checkpoint_every == 0 or self.step == self.config.steps:
+                self.checkpoint()
+            if on_step is not None:
+                on_step(log)
+        return logs
+
+    def update(self) -> StepLog:
+        """One batch: sample, reward, filter, one gradient step on the kept prompts."""
+        started = time.perf_counter()
+        config = self.config
+        batch = self.rng.sample(self.items, min(config.prompts_per_step, len(self.items)))
+        prompts = [self.policy.prompt_text(item.prompt, system_for(config)) for item in batch]
+        samples = self.policy.sample(prompts, config.group, config.max_new_tokens, config.temperature)
+        rewards, groups, asked_total, right_total = [], [], 0, 0
+        for index, item in enumerate(batch):
+            texts = samples.texts[index * config.group:(index + 1) * config.group]
+            asked = [config.help_action and asks_for_help(t) for t in texts]
+            local = [grade_number(t, item.gold) and not a for t, a in zip(texts, asked, strict=True)]
+            cloud = self.cloud_correct[item.prompt_id]
+            rewards.append([config.rewards.of(a, ok, cloud) for a, ok in zip(asked, local, strict=True)])
+            groups.append(PromptGroup(local_correct=local, cloud_correct=cloud and config.help_action))
+            asked_total, right_total = asked_total + sum(asked), right_total + sum(local)
+        kept = filter_prompts(groups, self.rho, self.rng) if config.filtering else None
+        chosen = kept.kept if kept is not None else list(range(len(batch)))
+        loss_value = self._gradient_step(samples, rewards, chosen)
+        self.step += 1
+        n = len(batch) * config.group
+        return StepLog(step=self.step, call_rate=asked_total / n, local_accuracy=right_total / n,
+                       mean_reward=sum(map(sum, rewards)) / n, answerable=len(kept.answerable) if kept else len(chosen),
+                       ask_worthy=len(kept.ask_worthy) if kept else 0, dropped=kept.dropped if kept else 0,
+                       loss=loss_value, seconds=time.perf_counter() - started)
+
+    def _gradient_step(self, samples, rewards: list[list[float]], chosen: list[int]) -> float:  # type: ignore[no-untyped-def]
+        """-sum_i w_i log pi(y_i | x) over the kept prompts, averaged per prompt; no step if all weights are 0."""
+        import torch
+
+        group = self.config.group
+        rows, weights = [], []
+        for index in chosen:
+            w = group_weights(rewards[index])
+            if abs(w).sum() > 0:
+                rows += list(range(index * group, (index + 1) * group))
+                weights += w.tolist()
+        if not rows:
+            return 0.0
+        log_likelihood = self.policy.log_likelihood(samples, rows)
+        loss = -(torch.tensor(weights, dtype=log_likelihood.dtype, device=log_likelihood.device) * log_likelihood).sum() / len(chosen)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.detach())
+
+    def checkpoint(self) -> None:
+        """Adapter, optimiser and step, written so that a killed run resumes from here."""
+        import torch
+
+        self.policy.save(self.out / ADAPTER_DIR)
+        torch.save(self.optimizer.state_dict(), self.out / OPTIMIZER_FILE)
+        state = {"step": self.step, "config": self.config.model_dump(mode="json")}
+        partial = self.out / f"{STATE_FILE}.partial"
+        partial.write_text(json.dumps(state), encoding="utf-8")
+        partial.replace(self.out / STATE_FILE)
