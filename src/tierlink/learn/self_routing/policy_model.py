@@ -9,6 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tierlink.core.messages import Message
+from tierlink.endpoints.prompt_format import QA_STOPS, qa_transcript
 from tierlink.routing.help_tag import HELP_TAG
 
 # LLaMA GGUFs keep q/k permuted for rotary embeddings; these modules export to llama.cpp as they are
@@ -41,12 +43,14 @@ class Samples:
 class DevicePolicy:
     """The LoRA-wrapped device model and its tokenizer, in float32 on the CPU (or a GPU when lent)."""
 
-    def __init__(self, checkpoint: Path, lora: LoraSettings, adapter: Path | None = None, seed: int = 0) -> None:
+    def __init__(self, checkpoint: Path, lora: LoraSettings, adapter: Path | None = None, seed: int = 0,
+                 chat: bool = True) -> None:
         import torch
         from peft import LoraConfig, PeftModel, get_peft_model
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         torch.manual_seed(seed)
+        self.chat = chat  # False: the Question/Answer transcript llama.cpp serves completion models with
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
         self.tokenizer = AutoTokenizer.from_pretrained(checkpoint)
         self.tokenizer.padding_side = "left"
@@ -62,6 +66,9 @@ class DevicePolicy:
 
     def prompt_text(self, user: str, system: str) -> str:
         """The chat-formatted prompt the device sees: the system turn, then the user's."""
+        if not self.chat:
+            return (self.tokenizer.bos_token or "") + qa_transcript((Message(role="system", content=system),
+                                                                     Message(role="user", content=user)))
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
 
@@ -69,20 +76,28 @@ class DevicePolicy:
         """`group` answers per prompt (sampled; greedy at temperature 0), grouped consecutively."""
         import torch
 
-        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)  # BOS is in the text
         self.model.eval()
+        eos = self.tokenizer.eos_token_id
+        stops = None if self.chat else list(QA_STOPS)  # where llama.cpp stops a completion model
         with torch.no_grad():
             out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
                                       temperature=temperature if temperature > 0 else None, top_p=1.0, top_k=0,
-                                      num_return_sequences=group, pad_token_id=self.tokenizer.pad_token_id)
+                                      num_return_sequences=group, pad_token_id=eos, stop_strings=stops,
+                                      tokenizer=self.tokenizer if stops else None)
         width = batch["input_ids"].shape[1]
         answer = out[:, width:]
-        ended = torch.cumsum((answer == self.tokenizer.eos_token_id).int(), dim=1)
-        keep = (ended == 0) | ((ended == 1) & (answer == self.tokenizer.eos_token_id))  # up to the first end token
+        ended = torch.cumsum((answer == eos).int(), dim=1)
+        keep = (ended == 0) | ((ended == 1) & (answer == eos))  # up to the first end token (padding after)
+        texts = self.tokenizer.batch_decode(answer.masked_fill(~keep, eos), skip_special_tokens=True)
+        for row, text in enumerate(texts):
+            cut = min((text.find(s) for s in stops or () if s in text), default=-1)
+            if cut >= 0:  # stopped by a stop string: the end token after it is padding, not sampled
+                keep[row] &= answer[row] != eos
+                texts[row] = text[:cut]
         prompt_attention = batch["attention_mask"].repeat_interleave(group, dim=0)
         attention = torch.cat([prompt_attention, keep.long()], dim=1)
         mask = torch.cat([torch.zeros_like(prompt_attention, dtype=torch.bool), keep], dim=1)
-        texts = self.tokenizer.batch_decode(answer.masked_fill(~keep, self.tokenizer.pad_token_id), skip_special_tokens=True)
         return Samples(ids=out, answer_mask=mask, attention=attention, texts=[t.strip() for t in texts])
 
     def log_likelihood(self, samples: Samples, rows: list[int]) -> Any:

@@ -43,7 +43,7 @@ def task_split(config: SelfTrainConfig) -> tuple[list[TaskItem], list[TaskItem]]
 def catalogue_endpoint(model: str, system: str | None = None, adapter: Path | None = None):  # type: ignore[no-untyped-def]
     """A catalogue model in process (llama.cpp), with a system turn and a LoRA adapter if given."""
     entry = model_catalogue().require(model, "--cloud" if adapter is None and system is None else "--device")
-    spec = LlamaCppConfig(kind="llamacpp", node="device", model=entry.name, prompt_format="chat", adapter=adapter, system=system)
+    spec = LlamaCppConfig(kind="llamacpp", node="device", model=entry.name, adapter=adapter, system=system)
     return build_endpoint(entry.short, spec)
 
 

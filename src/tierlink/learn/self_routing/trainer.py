@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tierlink.core.errors import TierlinkError
+from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.learn.self_routing.config import SelfTrainConfig, StepLog
 from tierlink.learn.self_routing.estimator import group_weights
 from tierlink.learn.self_routing.filtering import PromptGroup, filter_prompts, rho_for_call_ratio
@@ -38,7 +39,8 @@ class SelfTrainer:
         self.config, self.items, self.cloud_correct, self.out = config, items, cloud_correct, out
         self.step = self._resume_step()
         adapter = out / ADAPTER_DIR if self.step else None
-        self.policy = DevicePolicy(checkpoint, config.lora, adapter=adapter, seed=config.seed + self.step)
+        chat = model_catalogue().require(config.device, "--device").prompt_format == "chat"
+        self.policy = DevicePolicy(checkpoint, config.lora, adapter=adapter, seed=config.seed + self.step, chat=chat)
         self.optimizer = torch.optim.AdamW(self.policy.trainable_parameters(), lr=config.learning_rate, weight_decay=0.0)
         if self.step:
             self.optimizer.load_state_dict(torch.load(out / OPTIMIZER_FILE, weights_only=True))

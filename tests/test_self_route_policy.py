@@ -1,0 +1,47 @@
+"""The `self-route` policy in a session: the device's help tag sends a turn to the cloud, within
+the call cap; replayed device answers (some ending with the tag) stand in for a trained model."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from tierlink.context.history import HistoryPlan
+from tierlink.core import Budget, Request
+from tierlink.endpoints.outcome_table import OutcomeTable
+from tierlink.endpoints.registry import endpoint_profiles
+from tierlink.endpoints.replay import ReplayEndpoint
+from tierlink.routing.help_tag import HELP_TAG
+from tierlink.routing.policy import make_policy
+from tierlink.routing.relevance import LexicalRelevance
+from tierlink.routing.session import Session
+
+TAGGED = {1, 2, 4, 6, 7, 9}  # turns whose recorded device answer asks for help
+
+
+def _table() -> OutcomeTable:
+    rows = []
+    for i in range(10):
+        device = f"I do not know. {HELP_TAG}" if i in TAGGED else f"The answer is {i}."
+        rows += [{"prompt_id": f"q{i}", "prompt": f"What is {i} + 0?", "task": "arith", "model": "device",
+                  "score": 0.0 if i in TAGGED else 1.0, "response": device, "input_tokens": 20, "output_tokens": 8},
+                 {"prompt_id": f"q{i}", "prompt": f"What is {i} + 0?", "task": "arith", "model": "cloud",
+                  "score": 1.0, "response": f"{i}", "input_tokens": 20, "output_tokens": 2}]
+    return OutcomeTable(pd.DataFrame(rows))
+
+
+async def test_tagged_answers_go_to_the_cloud_until_the_cap_then_the_device_answer_stands() -> None:
+    table, profiles = _table(), endpoint_profiles()
+    endpoints = {"device": ReplayEndpoint("device", table, "device", profiles["laptop-cpu/gemma3-270m-q4"], "device"),
+                 "cloud": ReplayEndpoint("cloud", table, "cloud", profiles["gpt-4o-mini"], "cloud")}
+    session = Session(endpoints, "device", make_policy("self-route", call_ratio=0.3), Budget(),
+                      expected_turns=10, scorer=LexicalRelevance(), history_plan=HistoryPlan(kind="none"),
+                      device_history=HistoryPlan(kind="none"))
+    results = [await session.ask(Request.of(f"What is {i} + 0?", prompt_id=f"q{i}")) for i in range(10)]
+    remote = [i for i, r in enumerate(results) if r.endpoint == "cloud"]
+    assert remote == [1, 2, 4]  # ceil(0.3 x 10) calls, first come first served
+    assert all(r.used_draft and r.endpoint == "device" for i, r in enumerate(results) if i not in TAGGED)
+    for i in (6, 7, 9):  # asked for help with the calls spent: the device's answer stands, and says why
+        assert results[i].endpoint == "device" and results[i].used_draft and HELP_TAG in results[i].answer
+        assert "remote calls" in results[i].reason and "spent" in results[i].reason
+    assert results[1].answer == "1" and "asked for help" in results[1].reason
+    assert session.stats.by_endpoint == {"device": 7, "cloud": 3}
