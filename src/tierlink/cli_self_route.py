@@ -25,7 +25,9 @@ def self_train_command(
     group: Annotated[int, typer.Option(min=2, help="Samples per prompt (G).")] = 4,
     prompts_per_step: Annotated[int, typer.Option(min=1, help="Prompts per update.")] = 4,
     alpha_cloud: Annotated[float, typer.Option(min=0, max=1, help="Reward of a call the cloud answers right (a right local answer earns 1).")] = 0.5,
-    learning_rate: Annotated[float, typer.Option(min=0)] = 2e-4,
+    learning_rate: Annotated[float, typer.Option(min=0)] = 3e-4,
+    warmup_steps: Annotated[int, typer.Option(min=0, help="Format-only SFT steps first (the tag on a random share of prompts), for a model that never emits it.")] = 10,
+    train_items: Annotated[int, typer.Option(min=8, help="Training prompts (the cloud answers each once).")] = 400,
     seed: Annotated[int, typer.Option()] = 0,
     help_action: Annotated[bool, typer.Option("--help-action/--task-only", help="--task-only: the same RL without the help tag (a baseline).")] = True,
     filtering: Annotated[bool, typer.Option(help="--no-filtering: update on every prompt (the ablation).")] = True,
@@ -41,7 +43,8 @@ def self_train_command(
             raise TierlinkError(f"--task must be one of {', '.join(TASKS)}, not '{task}'")
         config = SelfTrainConfig(device=device, cloud=cloud, call_ratio=budget, steps=steps, group=group,
                                  prompts_per_step=prompts_per_step, rewards=Rewards(alpha_cloud=alpha_cloud),
-                                 learning_rate=learning_rate, seed=seed, help_action=help_action, filtering=filtering)
+                                 learning_rate=learning_rate, seed=seed, help_action=help_action, filtering=filtering,
+                                 warmup_steps=warmup_steps if help_action else 0, train_items=train_items)
         with Progress(console=console) as progress:
             asking = progress.add_task(f"cloud ({cloud}) answers, cached", total=len(task_split(config)[0][:config.train_items]))
             training = progress.add_task("policy-gradient steps", total=steps)

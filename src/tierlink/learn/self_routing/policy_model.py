@@ -100,6 +100,21 @@ class DevicePolicy:
         mask = torch.cat([torch.zeros_like(prompt_attention, dtype=torch.bool), keep], dim=1)
         return Samples(ids=out, answer_mask=mask, attention=attention, texts=[t.strip() for t in texts])
 
+    def teacher_forced(self, prompts: list[str], answers: list[str]) -> Samples:
+        """Prompts followed by given answers (and the end token), as Samples to score or fit."""
+        import torch
+
+        eos = self.tokenizer.eos_token or ""
+        end = eos if self.chat else QA_STOPS[0]  # a completion model's answer ends where llama.cpp stops it
+        full = self.tokenizer([p + a + end for p, a in zip(prompts, answers, strict=True)], return_tensors="pt",
+                              padding=True, add_special_tokens=False).to(self.device)
+        widths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
+        attention = full["attention_mask"]
+        pads = (attention == 0).sum(dim=1)
+        columns = torch.arange(attention.shape[1], device=attention.device)[None, :]
+        mask = (columns >= (pads + torch.tensor(widths, device=attention.device))[:, None]) & (attention == 1)
+        return Samples(ids=full["input_ids"], answer_mask=mask, attention=attention, texts=list(answers))
+
     def log_likelihood(self, samples: Samples, rows: list[int]) -> Any:
         """Sum of the answer tokens' log-probabilities for the chosen rows, with gradients."""
         import torch

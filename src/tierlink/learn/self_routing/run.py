@@ -37,7 +37,7 @@ class Serving(BaseModel):
 
 def task_split(config: SelfTrainConfig) -> tuple[list[TaskItem], list[TaskItem]]:
     """The run's train items and the held-out test items (same seed, never overlapping)."""
-    return split_items(int(config.train_items / 0.7) + 1, seed=1000 + config.seed)
+    return split_items(int(config.train_items / 0.7) + 1, seed=1000 + config.seed, levels=config.levels, ops=config.ops)
 
 
 def catalogue_endpoint(model: str, system: str | None = None, adapter: Path | None = None):  # type: ignore[no-untyped-def]

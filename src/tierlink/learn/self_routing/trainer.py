@@ -16,7 +16,7 @@ from tierlink.learn.self_routing.estimator import group_weights
 from tierlink.learn.self_routing.filtering import PromptGroup, filter_prompts, rho_for_call_ratio
 from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM, DevicePolicy
 from tierlink.learn.self_routing.tasks import TaskItem, grade_number
-from tierlink.routing.help_tag import asks_for_help
+from tierlink.routing.help_tag import HELP_TAG, asks_for_help
 
 STATE_FILE, LOG_FILE, ADAPTER_DIR, OPTIMIZER_FILE = "state.json", "steps.jsonl", "adapter", "optimizer.pt"
 
@@ -59,6 +59,8 @@ class SelfTrainer:
     def run(self, on_step: Callable[[StepLog], None] | None = None) -> list[StepLog]:
         """Train up to `config.steps` updates, checkpointing every `checkpoint_every` and at the end."""
         logs: list[StepLog] = []
+        if self.step == 0 and self.config.warmup_steps:
+            self.warm_up()
         while self.step < self.config.steps:
             log = self.update()
             logs.append(log)
@@ -69,6 +71,26 @@ class SelfTrainer:
             if on_step is not None:
                 on_step(log)
         return logs
+
+    def warm_up(self) -> float:
+        """Teach the format only (the paper's warm-up for a model that never emits the tag): the
+        help tag as the answer to a random `call_ratio` share of prompts, chosen regardless of
+        difficulty, and the model's own greedy answer to the rest. Returns the last loss."""
+
+        config, loss_value = self.config, 0.0
+        rng = random.Random(config.seed + 7)
+        for _ in range(config.warmup_steps):
+            batch = rng.sample(self.items, min(config.prompts_per_step * config.group, len(self.items)))
+            prompts = [self.policy.prompt_text(item.prompt, system_for(config)) for item in batch]
+            own = self.policy.sample(prompts, 1, config.max_new_tokens, temperature=0.0).texts
+            answers = [HELP_TAG if rng.random() < config.call_ratio else text for text in own]
+            forced = self.policy.teacher_forced(prompts, answers)
+            loss = -self.policy.log_likelihood(forced, list(range(len(batch)))).mean()
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            loss_value = float(loss.detach())
+        return loss_value
 
     def update(self) -> StepLog:
         """One batch: sample, reward, filter, one gradient step on the kept prompts."""
