@@ -115,6 +115,27 @@ def test_missing_model_file_is_reported(device_profile: EndpointProfile, tmp_pat
         endpoint.load()
 
 
+def test_missing_adapter_file_is_reported_before_loading(device_profile: EndpointProfile, tmp_path: Path) -> None:
+    endpoint = LlamaCppEndpoint("x", device_profile, "device", adapter=tmp_path / "adapter.gguf")
+    with pytest.raises(ModelNotFound, match="LoRA adapter .*adapter.gguf does not exist"):
+        endpoint.load()
+
+
+async def test_a_configured_system_turn_reaches_the_model_unless_the_request_brings_one(
+        device_profile: EndpointProfile, gguf_path: Path) -> None:
+    """The system turn an adapter was trained with is sent with every request that has none."""
+    endpoint = LlamaCppEndpoint("s", device_profile, "device", model_path=gguf_path, system="Reply in French.")
+    plain = Request(messages=(Message(role="user", content="Say hello."),), max_tokens=4)
+    own = Request(messages=(Message(role="system", content="Reply in English."), *plain.messages), max_tokens=4)
+    with_system = (await endpoint.complete(plain)).usage.input_tokens
+    assert with_system > qa_tokens(endpoint, plain.messages)  # the configured turn was added
+    assert (await endpoint.complete(own)).usage.input_tokens == qa_tokens(endpoint, own.messages)  # the request's own wins
+
+
+def qa_tokens(endpoint: LlamaCppEndpoint, messages: tuple[Message, ...]) -> int:
+    return len(endpoint.load().tokenize(qa_transcript(messages).encode("utf-8"), add_bos=True))
+
+
 async def test_chat_template_path_for_instruct_models(device_profile: EndpointProfile, gguf_path: Path) -> None:
     chat = LlamaCppEndpoint("chat", device_profile, "device", model_path=gguf_path,
                             prompt_format="chat", chat_format="gemma")

@@ -29,7 +29,7 @@ def self_train_command(
     warmup_steps: Annotated[int, typer.Option(min=0, help="Format-only SFT steps first (the tag on a random share of prompts), for a model that never emits it.")] = 10,
     train_items: Annotated[int, typer.Option(min=8, help="Training prompts (the cloud answers each once).")] = 400,
     seed: Annotated[int, typer.Option()] = 0,
-    help_action: Annotated[bool, typer.Option("--help-action/--task-only", help="--task-only: the same RL without the help tag (a baseline).")] = True,
+    help_action: Annotated[bool, typer.Option("--offload/--task-only", help="--task-only: the same RL without the help tag (a baseline).")] = True,
     filtering: Annotated[bool, typer.Option(help="--no-filtering: update on every prompt (the ablation).")] = True,
 ) -> None:
     """Self-routing (arXiv 2509.24050): RL on the device model with a help tag under a call cap."""
