@@ -73,24 +73,27 @@ class SelfTrainer:
         return logs
 
     def warm_up(self) -> float:
-        """Teach the format only (the paper's warm-up for a model that never emits the tag): the
-        help tag as the answer to a random `call_ratio` share of prompts, chosen regardless of
-        difficulty, and the model's own greedy answer to the rest. Returns the last loss."""
-
-        config, loss_value = self.config, 0.0
+        """Teach the format only (for a model that never emits the tag): the help tag as the answer
+        to a random `call_ratio` share of prompts, chosen regardless of difficulty, and the untrained
+        model's own greedy answer to the rest. Stops once the model's greedy answers carry the tag
+        on half the cap's share, so RL starts from a model that mostly answers. Returns the steps taken."""
+        config = self.config
         rng = random.Random(config.seed + 7)
-        for _ in range(config.warmup_steps):
+        for step in range(config.warmup_steps):
             batch = rng.sample(self.items, min(config.prompts_per_step * config.group, len(self.items)))
             prompts = [self.policy.prompt_text(item.prompt, system_for(config)) for item in batch]
-            own = self.policy.sample(prompts, 1, config.max_new_tokens, temperature=0.0).texts
+            now = self.policy.sample(prompts, 1, config.max_new_tokens, temperature=0.0).texts
+            if sum(map(asks_for_help, now)) >= 0.5 * config.call_ratio * len(now):
+                return step
+            with self.policy.model.disable_adapter():  # targets from the untrained model: no feedback loop
+                own = self.policy.sample(prompts, 1, config.max_new_tokens, temperature=0.0).texts
             answers = [HELP_TAG if rng.random() < config.call_ratio else text for text in own]
             forced = self.policy.teacher_forced(prompts, answers)
             loss = -self.policy.log_likelihood(forced, list(range(len(batch)))).mean()
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            loss_value = float(loss.detach())
-        return loss_value
+        return config.warmup_steps
 
     def update(self) -> StepLog:
         """One batch: sample, reward, filter, one gradient step on the kept prompts."""
