@@ -29,7 +29,7 @@ def test_a_short_run_trains_checkpoints_and_resumes(checkpoint: Path, tmp_path: 
     train, _ = split_items(40, seed=5)
     cloud = {item.prompt_id: item.level >= 3 for item in train}  # a cloud that is right on the hard half
     config = SelfTrainConfig(device=DEFAULT_MODEL, steps=2, group=2, prompts_per_step=2, max_new_tokens=6,
-                             checkpoint_every=1, learning_rate=1e-3)
+                             checkpoint_every=1, learning_rate=1e-3, warmup_steps=1)
     logs = SelfTrainer(config, checkpoint, train, cloud, tmp_path).run()
     assert [log.step for log in logs] == [1, 2] and (tmp_path / ADAPTER_DIR / "adapter_config.json").is_file()
     assert all(0 <= log.call_rate <= 1 and log.answerable + log.ask_worthy + log.dropped == 2 for log in logs)
@@ -75,3 +75,21 @@ def _llama_logprobs(adapter: Path | None, tokens: list[int]) -> np.ndarray:
     llm.eval(tokens)
     logits = np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
     return logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
+
+
+def test_teacher_forcing_scores_exactly_the_answer_tokens(checkpoint: Path) -> None:
+    """The warm-up's targets: only the answer (and where the model stops) carries gradient, not
+    the prompt or the padding, whatever the lengths in the batch."""
+    from tierlink.endpoints.prompt_format import QA_STOPS
+    from tierlink.learn.self_routing.policy_model import DevicePolicy
+
+    policy = DevicePolicy(checkpoint, LoraSettings(rank=2), chat=False)
+    prompts = [policy.prompt_text("What is 1 + 1?", HELP_SYSTEM), policy.prompt_text("What is 12345 + 67890? Think.", HELP_SYSTEM)]
+    answers = ["2", "<unknown> I need external assistance </unknown>"]
+    forced = policy.teacher_forced(prompts, answers)
+    expected = [len(policy.tokenizer(p + " " + a + QA_STOPS[0], add_special_tokens=False)["input_ids"])
+                - len(policy.tokenizer(p, add_special_tokens=False)["input_ids"]) for p, a in zip(prompts, answers)]
+    assert forced.answer_mask.sum(dim=1).tolist() == expected
+    assert not forced.answer_mask[forced.attention == 0].any()
+    first = int(forced.answer_mask[0].nonzero()[0])  # the first scored token is the answer's first
+    assert policy.tokenizer.decode(forced.ids[0, first:]).strip().startswith("2")

@@ -23,7 +23,7 @@ def self_train_command(
     budget: Annotated[float, typer.Option(min=0, max=0.95, help="Cap on the share of prompts sent to the cloud.")] = 0.3,
     steps: Annotated[int, typer.Option(min=1, help="Policy-gradient updates.")] = 100,
     group: Annotated[int, typer.Option(min=2, help="Samples per prompt (G).")] = 4,
-    prompts_per_step: Annotated[int, typer.Option(min=1, help="Prompts per update.")] = 4,
+    prompts_per_step: Annotated[int, typer.Option(min=1, help="Prompts per update.")] = 8,
     alpha_cloud: Annotated[float, typer.Option(min=0, max=1, help="Reward of a call the cloud answers right (a right local answer earns 1).")] = 0.5,
     learning_rate: Annotated[float, typer.Option(min=0)] = 3e-4,
     warmup_steps: Annotated[int, typer.Option(min=0, help="Format-only SFT steps first (the tag on a random share of prompts), for a model that never emits it.")] = 10,

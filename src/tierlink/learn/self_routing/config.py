@@ -16,7 +16,7 @@ class SelfTrainConfig(BaseModel):
     call_ratio: float = Field(0.3, ge=0, lt=1, description="cap on the share of prompts sent to the cloud")
     rewards: Rewards = Rewards()
     group: int = Field(4, ge=2, description="samples per prompt (G)")
-    prompts_per_step: int = Field(4, ge=1)
+    prompts_per_step: int = Field(8, ge=1)
     steps: int = Field(100, ge=1)
     learning_rate: float = Field(3e-4, gt=0)
     max_new_tokens: int = Field(16, ge=1, description="the help tag is ~15 tokens; answers are numbers")

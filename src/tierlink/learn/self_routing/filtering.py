@@ -2,7 +2,10 @@
 
 D1: prompts where at least one local sample is correct (learn to answer). D2: prompts where no
 local sample is correct but the cloud is (learn to ask), at most rho * |D1| of them, drawn at
-random, so that asking is learned no faster than the call budget allows.
+random, so that asking is learned no faster than the call budget allows. With a few prompts
+per update rho * |D1| is often below 1, and flooring it would never let the policy learn to ask;
+the cap is therefore rounded stochastically (floor, plus one with the fractional part's
+probability), so it equals rho * |D1| on average.
 """
 
 from __future__ import annotations
@@ -33,13 +36,17 @@ class Filtered(BaseModel):
         return self.answerable + self.ask_worthy
 
 
-def filter_prompts(groups: Sequence[PromptGroup], rho: float, rng: random.Random) -> Filtered:
-    """D1 (some local sample correct) and at most floor(rho * |D1|) of D2 (none correct, cloud correct)."""
+def filter_prompts(groups: Sequence[PromptGroup], rho: float, rng: random.Random, stochastic: bool = True) -> Filtered:
+    """D1 (some local sample correct) and at most rho * |D1| of D2 (none correct, cloud correct),
+    the cap rounded stochastically (or down, with `stochastic` off)."""
     if rho < 0:
         raise ValueError(f"rho must be >= 0, not {rho}")
     answerable = [i for i, g in enumerate(groups) if any(g.local_correct)]
     candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct]
-    cap = int(rho * len(answerable) + 1e-9)
+    allowed = rho * len(answerable)
+    cap = int(allowed + 1e-9)
+    if stochastic and rng.random() < allowed - cap:
+        cap += 1
     ask_worthy = sorted(rng.sample(candidates, min(cap, len(candidates))))
     return Filtered(answerable=answerable, ask_worthy=ask_worthy, dropped=len(groups) - len(answerable) - len(ask_worthy))
 

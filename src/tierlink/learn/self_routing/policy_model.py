@@ -81,10 +81,10 @@ class DevicePolicy:
         eos = self.tokenizer.eos_token_id
         stops = None if self.chat else list(QA_STOPS)  # where llama.cpp stops a completion model
         with torch.no_grad():
-            out = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=temperature > 0,
-                                      temperature=temperature if temperature > 0 else None, top_p=1.0, top_k=0,
-                                      num_return_sequences=group, pad_token_id=eos, stop_strings=stops,
-                                      tokenizer=self.tokenizer if stops else None)
+            sampling = {"do_sample": True, "temperature": temperature, "top_p": 1.0, "top_k": 0} if temperature > 0 else \
+                {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
+            out = self.model.generate(**batch, max_new_tokens=max_new_tokens, **sampling, num_return_sequences=group,
+                                      pad_token_id=eos, stop_strings=stops, tokenizer=self.tokenizer if stops else None)
         width = batch["input_ids"].shape[1]
         answer = out[:, width:]
         ended = torch.cumsum((answer == eos).int(), dim=1)
@@ -106,7 +106,8 @@ class DevicePolicy:
 
         eos = self.tokenizer.eos_token or ""
         end = eos if self.chat else QA_STOPS[0]  # a completion model's answer ends where llama.cpp stops it
-        full = self.tokenizer([p + a + end for p, a in zip(prompts, answers, strict=True)], return_tensors="pt",
+        lead = "" if self.chat else " "  # after 'Answer:' a completion model's answer starts with a space
+        full = self.tokenizer([p + lead + a + end for p, a in zip(prompts, answers, strict=True)], return_tensors="pt",
                               padding=True, add_special_tokens=False).to(self.device)
         widths = [len(self.tokenizer(p, add_special_tokens=False)["input_ids"]) for p in prompts]
         attention = full["attention_mask"]
