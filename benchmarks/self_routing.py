@@ -36,6 +36,7 @@ from tierlink.learn.self_routing.evaluate import (
 )
 from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM
 from tierlink.learn.self_routing.run import ADAPTER_GGUF, ask_cloud, catalogue_endpoint, task_split
+from tierlink.learn.self_routing.trainer import STATE_FILE
 
 
 def answers_of(run: Path | None, config: SelfTrainConfig, items: list, label: str) -> list[DeviceAnswer]:  # type: ignore[type-arg]
@@ -48,9 +49,26 @@ def answers_of(run: Path | None, config: SelfTrainConfig, items: list, label: st
     return asyncio.run(device_answers(endpoint, items, max_tokens=config.max_new_tokens))
 
 
+def run_config(run: Path) -> SelfTrainConfig:
+    """The settings a run was trained with."""
+    return SelfTrainConfig.model_validate(json.loads((run / STATE_FILE).read_text(encoding="utf-8"))["config"])
+
+
+def same_split(config: SelfTrainConfig, other: SelfTrainConfig, where: Path) -> None:
+    """A baseline run must have trained on the same items, or it may have seen the test prompts."""
+    fields = ("seed", "train_items", "levels", "ops", "device", "cloud")
+    differ = [f for f in fields if getattr(config, f) != getattr(other, f)]
+    if differ:
+        raise SystemExit(f"{where} was trained with other {', '.join(differ)} than the self-route run: "
+                         "its training prompts may include this run's test prompts")
+
+
 def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, ratio: float, test_size: int) -> list[Served]:
     """Every method on this seed's held-out test prompts."""
-    config = SelfTrainConfig.model_validate(json.loads((run / "state.json").read_text(encoding="utf-8"))["config"])
+    config = run_config(run)
+    for other in (task_only, no_filter):
+        if other is not None:
+            same_split(config, run_config(other), other)
     train, test = task_split(config)
     train, test = train[:config.train_items], test[:test_size]
     cloud = ask_cloud(config, train + test, run)
@@ -64,7 +82,7 @@ def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, rat
     local = answers_of(task_only, config, test, "local")
     results.append(served(f"{base_label} alone", test, local, cloud, [False] * len(test)))
     results.append(served(f"{base_label} + random offload", test, local, cloud, at_random(len(test), ratio, config.seed)))
-    signal = [-(a.mean_logprob if a.mean_logprob is not None else 0.0) for a in local]
+    signal = [-(a.mean_logprob if a.mean_logprob is not None else -1e9) for a in local]  # no log-probs: least sure
     results.append(served(f"{base_label} + cascade (log-prob)", test, local, cloud, highest(signal, ratio)))
     train_local = answers_of(task_only, config, train, "local")
     name, router, _ = best_router(train, [a.correct for a in train_local], cloud, ratio, seed=config.seed)

@@ -45,3 +45,14 @@ async def test_tagged_answers_go_to_the_cloud_until_the_cap_then_the_device_answ
         assert "remote calls" in results[i].reason and "spent" in results[i].reason
     assert results[1].answer == "1" and "asked for help" in results[1].reason
     assert session.stats.by_endpoint == {"device": 7, "cloud": 3}
+
+
+async def test_help_asked_with_the_cloud_over_budget_keeps_the_device_answer_without_a_second_call() -> None:
+    table, profiles = _table(), endpoint_profiles()
+    endpoints = {"device": ReplayEndpoint("device", table, "device", profiles["laptop-cpu/gemma3-270m-q4"], "device"),
+                 "cloud": ReplayEndpoint("cloud", table, "cloud", profiles["gpt-4o-mini"], "cloud")}
+    session = Session(endpoints, "device", make_policy("self-route", call_ratio=1.0), Budget(dollars=1e-9),
+                      expected_turns=1, scorer=LexicalRelevance(), device_history=HistoryPlan(kind="none"))
+    result = await session.ask(Request.of("What is 1 + 0?", prompt_id="q1"))
+    assert result.endpoint == "device" and result.used_draft and "over the budget" in result.reason
+    assert session.stats.by_endpoint == {"device": 1}

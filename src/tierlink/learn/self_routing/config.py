@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from tierlink.learn.self_routing.policy_model import LoraSettings
 from tierlink.learn.self_routing.rewards import Rewards
@@ -30,6 +30,12 @@ class SelfTrainConfig(BaseModel):
     train_items: int = Field(400, ge=8)
     checkpoint_every: int = Field(10, ge=1)
     lora: LoraSettings = LoraSettings()
+
+    @model_validator(mode="after")
+    def _warm_up_needs_the_tag(self) -> SelfTrainConfig:
+        if self.warmup_steps and not self.help_action:
+            raise ValueError("warmup_steps teaches the help tag; set it to 0 for task-tuning only (help_action off)")
+        return self
 
 
 class StepLog(BaseModel):

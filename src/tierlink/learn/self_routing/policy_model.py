@@ -38,6 +38,7 @@ class Samples:
     answer_mask: Any  # BoolTensor [n, length]: True at the device's own tokens
     attention: Any  # LongTensor [n, length]
     texts: list[str]
+    temperature: float = 1.0  # what they were sampled at: the policy whose log-likelihood is scored
 
 
 class DevicePolicy:
@@ -85,20 +86,31 @@ class DevicePolicy:
                 {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
             out = self.model.generate(**batch, max_new_tokens=max_new_tokens, **sampling, num_return_sequences=group,
                                       pad_token_id=eos, stop_strings=stops, tokenizer=self.tokenizer if stops else None)
-        width = batch["input_ids"].shape[1]
-        answer = out[:, width:]
-        ended = torch.cumsum((answer == eos).int(), dim=1)
-        keep = (ended == 0) | ((ended == 1) & (answer == eos))  # up to the first end token (padding after)
-        texts = self.tokenizer.batch_decode(answer.masked_fill(~keep, eos), skip_special_tokens=True)
-        for row, text in enumerate(texts):
-            cut = min((text.find(s) for s in stops or () if s in text), default=-1)
-            if cut >= 0:  # stopped by a stop string: the end token after it is padding, not sampled
-                keep[row] &= answer[row] != eos
-                texts[row] = text[:cut]
+        answer = out[:, batch["input_ids"].shape[1]:]
+        keep, texts = self._answer_ends(answer, stops)
         prompt_attention = batch["attention_mask"].repeat_interleave(group, dim=0)
         attention = torch.cat([prompt_attention, keep.long()], dim=1)
         mask = torch.cat([torch.zeros_like(prompt_attention, dtype=torch.bool), keep], dim=1)
-        return Samples(ids=out, answer_mask=mask, attention=attention, texts=[t.strip() for t in texts])
+        return Samples(ids=out, answer_mask=mask, attention=attention, texts=texts, temperature=temperature or 1.0)
+
+    def _answer_ends(self, answer: Any, stops: list[str] | None) -> tuple[Any, list[str]]:
+        """Which generated tokens were sampled (up to the first end token; the end token itself
+        only if sampled, not padding after a stop string) and each answer's text as served."""
+        import torch
+
+        eos = self.tokenizer.eos_token_id
+        ended = torch.cumsum((answer == eos).int(), dim=1)
+        keep = (ended == 0) | ((ended == 1) & (answer == eos))
+        texts = []
+        for row in range(answer.shape[0]):
+            before_end = self.tokenizer.decode(answer[row][ended[row] == 0], skip_special_tokens=False)
+            cut = min((before_end.find(s) for s in stops or () if s in before_end), default=-1)
+            if cut >= 0:  # stopped by a stop string: the end token after it is padding, not sampled
+                keep[row] &= answer[row] != eos
+                before_end = before_end[:cut]
+            texts.append(self.tokenizer.decode(self.tokenizer(before_end, add_special_tokens=False)["input_ids"],
+                                               skip_special_tokens=True).strip())
+        return keep, texts
 
     def teacher_forced(self, prompts: list[str], answers: list[str]) -> Samples:
         """Prompts followed by given answers (and the end token), as Samples to score or fit."""
@@ -124,6 +136,7 @@ class DevicePolicy:
         ids, attention, mask = samples.ids[rows], samples.attention[rows], samples.answer_mask[rows]
         positions = (attention.cumsum(dim=1) - 1).clamp(min=0)  # as generate() numbers left-padded rows
         logits = self.model(input_ids=ids, attention_mask=attention, position_ids=positions).logits[:, :-1].float()
+        logits = logits / samples.temperature  # the distribution the answers were sampled from
         token_logp = torch.log_softmax(logits, dim=-1).gather(-1, ids[:, 1:, None]).squeeze(-1)
         return (token_logp * mask[:, 1:]).sum(dim=1)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,9 @@ from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM, 
 from tierlink.learn.self_routing.tasks import TaskItem, grade_number
 from tierlink.routing.help_tag import HELP_TAG, asks_for_help
 
-STATE_FILE, LOG_FILE, ADAPTER_DIR, OPTIMIZER_FILE = "state.json", "steps.jsonl", "adapter", "optimizer.pt"
+CHECKPOINT = "checkpoint"  # adapter, optimiser, random states and step, replaced as a whole
+STATE_FILE, ADAPTER_DIR = f"{CHECKPOINT}/state.json", f"{CHECKPOINT}/adapter"
+OPTIMIZER_FILE, RNG_FILE, LOG_FILE = "optimizer.pt", "rng.pt", "steps.jsonl"
 
 
 def system_for(config: SelfTrainConfig) -> str:
@@ -38,23 +41,36 @@ class SelfTrainer:
             raise TierlinkError(f"no cloud answer for {len(missing)} training prompts (e.g. {missing[0]}); ask the cloud first")
         self.config, self.items, self.cloud_correct, self.out = config, items, cloud_correct, out
         self.step = self._resume_step()
-        adapter = out / ADAPTER_DIR if self.step else None
+        saved = out / CHECKPOINT
         chat = model_catalogue().require(config.device, "--device").prompt_format == "chat"
-        self.policy = DevicePolicy(checkpoint, config.lora, adapter=adapter, seed=config.seed + self.step, chat=chat)
+        self.policy = DevicePolicy(checkpoint, config.lora, adapter=saved / "adapter" if self.step else None,
+                                   seed=config.seed, chat=chat)
         self.optimizer = torch.optim.AdamW(self.policy.trainable_parameters(), lr=config.learning_rate, weight_decay=0.0)
+        self.rng = random.Random(config.seed)
         if self.step:
-            self.optimizer.load_state_dict(torch.load(out / OPTIMIZER_FILE, weights_only=True))
-        self.rng = random.Random(config.seed * 100_003 + self.step)
+            self.optimizer.load_state_dict(torch.load(saved / OPTIMIZER_FILE, weights_only=True))
+            states = torch.load(saved / RNG_FILE, weights_only=False)  # written by this class only
+            self.rng.setstate(states["python"])
+            torch.set_rng_state(states["torch"])
         self.rho = rho_for_call_ratio(config.call_ratio)
 
     def _resume_step(self) -> int:
+        """The last checkpoint's step (0 for a new run); the step log is cut back to it."""
+        old = self.out / f"{CHECKPOINT}.old"
+        if old.is_dir() and not (self.out / CHECKPOINT).is_dir():  # killed between the two renames
+            old.rename(self.out / CHECKPOINT)
         state = self.out / STATE_FILE
         if not state.is_file():
             return 0
         saved = json.loads(state.read_text(encoding="utf-8"))
         if saved["config"] != self.config.model_dump(mode="json"):
             raise TierlinkError(f"{self.out} holds a run with other settings; use a new --out or the same settings to resume")
-        return int(saved["step"])
+        step = int(saved["step"])
+        log = self.out / LOG_FILE
+        if log.is_file():
+            kept = [line for line in log.read_text(encoding="utf-8").splitlines() if json.loads(line)["step"] <= step]
+            log.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+        return step
 
     def run(self, on_step: Callable[[StepLog], None] | None = None) -> list[StepLog]:
         """Train up to `config.steps` updates, checkpointing every `checkpoint_every` and at the end."""
@@ -142,12 +158,19 @@ class SelfTrainer:
         return float(loss.detach())
 
     def checkpoint(self) -> None:
-        """Adapter, optimiser and step, written so that a killed run resumes from here."""
+        """Adapter, optimiser, random states and step, written aside and then swapped in whole,
+        so that a run killed at any moment resumes from one consistent checkpoint."""
         import torch
 
-        self.policy.save(self.out / ADAPTER_DIR)
-        torch.save(self.optimizer.state_dict(), self.out / OPTIMIZER_FILE)
-        state = {"step": self.step, "config": self.config.model_dump(mode="json")}
-        partial = self.out / f"{STATE_FILE}.partial"
-        partial.write_text(json.dumps(state), encoding="utf-8")
-        partial.replace(self.out / STATE_FILE)
+        partial, current, old = (self.out / f"{CHECKPOINT}{tail}" for tail in (".partial", "", ".old"))
+        shutil.rmtree(partial, ignore_errors=True)
+        self.policy.save(partial / "adapter")
+        torch.save(self.optimizer.state_dict(), partial / OPTIMIZER_FILE)
+        torch.save({"python": self.rng.getstate(), "torch": torch.get_rng_state()}, partial / RNG_FILE)
+        (partial / "state.json").write_text(json.dumps({"step": self.step, "config": self.config.model_dump(mode="json")}),
+                                            encoding="utf-8")
+        shutil.rmtree(old, ignore_errors=True)
+        if current.is_dir():
+            current.rename(old)
+        partial.rename(current)
+        shutil.rmtree(old, ignore_errors=True)

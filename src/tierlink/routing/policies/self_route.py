@@ -35,12 +35,17 @@ class SelfRoutePolicy(Policy):
         if not asks_for_help(state.draft.text):
             return Action(endpoint=state.device, use_draft=True, reason="self-route: the device answered")
         remote = pick_remote(state, self.target)
-        if remote == state.device:
-            return Action(endpoint=state.device, use_draft=True, reason="self-route: help asked, but no remote endpoint is reachable")
+        view = state.endpoints.get(remote)
+        escalate = Action(endpoint=remote, reason="self-route: the device asked for help")
+        usable = view is not None and not view.is_device and view.reachable and view.allowed
+        if not usable or (state.admissible is not None and not state.admissible(escalate)):
+            return Action(endpoint=state.device, use_draft=True,
+                          reason=f"self-route: help asked, but {remote} is unreachable, not allowed or over the budget; "
+                                 "the device's answer stands")
         calls = sum(n for name, n in state.answered_by.items() if name != state.device)
         allowed = math.ceil(self.call_ratio * max(state.turn, state.expected_turns) - 1e-9)
         if calls >= allowed:
             return Action(endpoint=state.device, use_draft=True,
                           reason=f"self-route: help asked, but the session's {allowed} remote calls "
                                  f"({self.call_ratio:.0%} of its turns) are spent; the device's answer stands")
-        return Action(endpoint=remote, reason="self-route: the device asked for help")
+        return escalate
