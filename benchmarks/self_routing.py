@@ -74,7 +74,8 @@ def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, rat
     cloud = ask_cloud(config, train + test, run)
     ours = answers_of(run, config, test, "help")
     results = [served("cloud only", test, ours, cloud, [True] * len(test)),
-               served("self-route (ours)", test, ours, cloud, first_asks([a.asked for a in ours], ratio))]
+               served("self-route (ours)" if config.filtering else "self-route without filtering", test, ours, cloud,
+                      first_asks([a.asked for a in ours], ratio))]
     if no_filter is not None:
         plain = answers_of(no_filter, config, test, "help")
         results.append(served("self-route without filtering", test, plain, cloud, first_asks([a.asked for a in plain], ratio)))

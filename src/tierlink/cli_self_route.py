@@ -25,7 +25,7 @@ def self_train_command(
     group: Annotated[int, typer.Option(min=2, help="Samples per prompt (G).")] = 4,
     prompts_per_step: Annotated[int, typer.Option(min=1, help="Prompts per update.")] = 8,
     alpha_cloud: Annotated[float, typer.Option(min=0, max=1, help="Reward of a call the cloud answers right (a right local answer earns 1).")] = 0.5,
-    learning_rate: Annotated[float, typer.Option(min=0)] = 3e-4,
+    learning_rate: Annotated[float, typer.Option(min=0, help="RL learning rate (the warm-up uses its own, 3e-4).")] = 5e-5,
     warmup_steps: Annotated[int, typer.Option(min=0, help="Format-only SFT steps first (the tag on a random share of prompts), for a model that never emits it.")] = 10,
     train_items: Annotated[int, typer.Option(min=8, help="Training prompts (the cloud answers each once).")] = 400,
     seed: Annotated[int, typer.Option()] = 0,

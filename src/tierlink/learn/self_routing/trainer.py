@@ -22,6 +22,7 @@ from tierlink.routing.help_tag import HELP_TAG, asks_for_help
 CHECKPOINT = "checkpoint"  # adapter, optimiser, random states and step, replaced as a whole
 STATE_FILE, ADAPTER_DIR = f"{CHECKPOINT}/state.json", f"{CHECKPOINT}/adapter"
 OPTIMIZER_FILE, RNG_FILE, LOG_FILE = "optimizer.pt", "rng.pt", "steps.jsonl"
+WARMUP_LEARNING_RATE = 3e-4  # the format is learned in a few SFT steps; RL then runs at its own rate
 
 
 def system_for(config: SelfTrainConfig) -> str:
@@ -93,8 +94,11 @@ class SelfTrainer:
         to a random `call_ratio` share of prompts, chosen regardless of difficulty, and the untrained
         model's own greedy answer to the rest. Stops once the model's greedy answers carry the tag
         on half the cap's share, so RL starts from a model that mostly answers. Returns the steps taken."""
+        import torch
+
         config = self.config
         rng = random.Random(config.seed + 7)
+        optimizer = torch.optim.AdamW(self.policy.trainable_parameters(), lr=WARMUP_LEARNING_RATE, weight_decay=0.0)
         for step in range(config.warmup_steps):
             batch = rng.sample(self.items, min(config.prompts_per_step * config.group, len(self.items)))
             prompts = [self.policy.prompt_text(item.prompt, system_for(config)) for item in batch]
@@ -106,9 +110,9 @@ class SelfTrainer:
             answers = [HELP_TAG if rng.random() < config.call_ratio else text for text in own]
             forced = self.policy.teacher_forced(prompts, answers)
             loss = -self.policy.log_likelihood(forced, list(range(len(batch)))).mean()
-            self.optimizer.zero_grad()
+            optimizer.zero_grad()
             loss.backward()
-            self.optimizer.step()
+            optimizer.step()
         return config.warmup_steps
 
     def update(self) -> StepLog:
