@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from tierlink.bench.case_study_run import run_policy  # noqa: E402
+from tierlink.bench.case_study_run import PER_QUERY_POLICIES, run_policy  # noqa: E402
 from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, build_case_study  # noqa: E402
 from tierlink.bench.oracle import OraclePolicy  # noqa: E402
 from tierlink.core import Budget  # noqa: E402
@@ -35,11 +35,6 @@ from tierlink.network.registry import link_profiles  # noqa: E402
 from tierlink.routing.policy import make_policy  # noqa: E402
 from tierlink.routing.relevance import default_scorer  # noqa: E402
 
-POLICIES = {
-    "always-device": {}, "always-cloud": {}, "random": {"seed": 0},
-    "threshold": {"difficulty": "reasoning", "threshold": 0.25},
-    "cascade": {"min_logprob": None, "max_draft_tokens": 150}, "budget-pacing": {},
-}
 DEFAULT_S, DEFAULT_USD = 30.0, 0.05
 
 
@@ -59,7 +54,7 @@ def sweep(scales: list[float], rl_dirs: list[Path], conversations: int, names: l
     for scale in scales:
         budget = Budget(latency_s=DEFAULT_S * scale, dollars=DEFAULT_USD * scale)
         for name in names:
-            make = (lambda: oracle) if name == "oracle" else partial(make_policy, name, **POLICIES[name])
+            make = (lambda: oracle) if name == "oracle" else partial(make_policy, name, **PER_QUERY_POLICIES[name])
             summary = asyncio.run(run_policy(name, make, case, budget, link, device, cloud, scorer, unconstrained=False))
             quality[name].append(summary.mean_quality)
         for label, policies in trained.items():
@@ -76,7 +71,7 @@ def main() -> None:
     parser.add_argument("--scales", default="0.25,0.5,0.75,1,1.5,2")
     parser.add_argument("--rl", type=Path, nargs="*", default=[])
     parser.add_argument("--ablation", type=Path, nargs="*", default=[], help="RL routers trained without budget state")
-    parser.add_argument("--policies", default=",".join([*POLICIES, "oracle"]), help="comma-separated; empty: RL only")
+    parser.add_argument("--policies", default=",".join([*PER_QUERY_POLICIES, "oracle"]), help="comma-separated; empty: RL only")
     parser.add_argument("--conversations", type=int, default=60)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/out/budget_sweep.png"))
     args = parser.parse_args()

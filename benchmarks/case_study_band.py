@@ -26,7 +26,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from tierlink import __version__
-from tierlink.bench.case_study_run import PolicySummary, run_policy
+from tierlink.bench.case_study_run import PER_QUERY_POLICIES, PolicySummary, run_policy
 from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, CaseStudy, build_case_study
 from tierlink.bench.oracle import OraclePolicy
 from tierlink.bench.plots import plot_tradeoffs
@@ -44,12 +44,6 @@ from tierlink.network.registry import link_profiles
 from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.relevance import default_scorer
 
-PER_QUERY = {
-    "always-device": {}, "always-cloud": {}, "random": {"seed": 0},
-    "threshold": {"difficulty": "reasoning", "threshold": 0.25},
-    "cascade": {"min_logprob": None, "max_draft_tokens": 150}, "budget-pacing": {},
-}
-
 
 def learned_routers(folder: Path) -> dict[str, Path]:
     """Prompt-only and post-hoc routers fitted on 200 train-split conversations' records."""
@@ -64,7 +58,7 @@ def learned_routers(folder: Path) -> dict[str, Path]:
 
 def policies(case: CaseStudy, folder: Path, router_models: list[str], rl_dirs: list[Path]) -> dict[str, Policy]:
     """Every policy of the band, the references and the RL seeds, built once (all are stateless)."""
-    built: dict[str, Policy] = {name: make_policy(name, **params) for name, params in PER_QUERY.items()}
+    built: dict[str, Policy] = {name: make_policy(name, **params) for name, params in PER_QUERY_POLICIES.items()}
     built |= {name: make_policy("learned", model=str(path), threshold=0.5) for name, path in learned_routers(folder).items()}
     built |= {f"llm-router({m})": make_policy("llm-router", router=catalogue_router(m)) for m in router_models}
     built["oracle"] = OraclePolicy(case)

@@ -29,7 +29,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from tierlink import __version__  # noqa: E402
-from tierlink.bench.case_study_run import PolicySummary, run_policy  # noqa: E402
+from tierlink.bench.case_study_run import PER_QUERY_POLICIES, PolicySummary, run_policy  # noqa: E402
 from tierlink.bench.conversations import build_case_study  # noqa: E402
 from tierlink.core import Budget  # noqa: E402
 from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
@@ -45,12 +45,6 @@ from tierlink.network.link import Link  # noqa: E402
 from tierlink.network.registry import link_profiles  # noqa: E402
 from tierlink.routing.policy import make_policy  # noqa: E402
 from tierlink.routing.relevance import default_scorer  # noqa: E402
-
-BASELINES = {
-    "always-device": {}, "always-cloud": {}, "random": {"seed": 0},
-    "threshold": {"difficulty": "reasoning", "threshold": 0.25},
-    "cascade": {"min_logprob": None, "max_draft_tokens": 150}, "budget-pacing": {},
-}
 
 
 def _issue14_targets(results: dict[str, PolicySummary], rl_runs: list[PolicySummary]) -> None:
@@ -81,7 +75,7 @@ def main(seeds: int, steps: int, conversations: int, out: Path, cost_weight: flo
     budget = Budget(latency_s=30, dollars=0.05)
     scorer = default_scorer()
     results: dict[str, PolicySummary] = {}
-    for name, params in BASELINES.items():
+    for name, params in PER_QUERY_POLICIES.items():
         results[name] = asyncio.run(run_policy(name, partial(make_policy, name, **params), case, budget, link, device, cloud, scorer))
     rl_runs: list[PolicySummary] = []
     ablated: list[PolicySummary] = []

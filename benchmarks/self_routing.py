@@ -22,6 +22,7 @@ import subprocess
 from datetime import date
 from pathlib import Path
 
+from tierlink.config.build import catalogue_endpoint
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.self_routing.baselines import best_router, routed_accuracy
 from tierlink.learn.self_routing.config import SelfTrainConfig
@@ -35,17 +36,17 @@ from tierlink.learn.self_routing.evaluate import (
     served,
 )
 from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM
-from tierlink.learn.self_routing.run import ADAPTER_GGUF, ask_cloud, catalogue_endpoint, task_split
+from tierlink.learn.self_routing.run import ADAPTER_GGUF, ask_cloud, task_split
 from tierlink.learn.self_routing.trainer import STATE_FILE
 
 
 def answers_of(run: Path | None, config: SelfTrainConfig, items: list, label: str) -> list[DeviceAnswer]:  # type: ignore[type-arg]
     """The device's served answers: with the run's adapter and system turn, or untrained (run None)."""
     if run is None:
-        endpoint = catalogue_endpoint(config.device, system=HELP_SYSTEM if label == "help" else LOCAL_SYSTEM)
+        endpoint = catalogue_endpoint(config.device, "--device", system=HELP_SYSTEM if label == "help" else LOCAL_SYSTEM)
     else:
         saved = json.loads((run / "self_route.json").read_text(encoding="utf-8"))
-        endpoint = catalogue_endpoint(config.device, system=saved["system"], adapter=run / ADAPTER_GGUF)
+        endpoint = catalogue_endpoint(config.device, "--device", system=saved["system"], adapter=run / ADAPTER_GGUF)
     return asyncio.run(device_answers(endpoint, items, max_tokens=config.max_new_tokens))
 
 
@@ -70,7 +71,7 @@ def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, rat
         if other is not None:
             same_split(config, run_config(other), other)
     train, test = task_split(config)
-    train, test = train[:config.train_items], test[:test_size]
+    test = test[:test_size]
     cloud = ask_cloud(config, train + test, run)
     ours = answers_of(run, config, test, "help")
     results = [served("cloud only", test, ours, cloud, [True] * len(test)),

@@ -16,9 +16,9 @@ import subprocess
 from collections import defaultdict
 from datetime import date
 
+from tierlink.config.build import catalogue_endpoint
 from tierlink.learn.self_routing.evaluate import device_answers
 from tierlink.learn.self_routing.policy_model import HELP_SYSTEM, LOCAL_SYSTEM
-from tierlink.learn.self_routing.run import catalogue_endpoint
 from tierlink.learn.self_routing.tasks import split_items
 
 
@@ -33,7 +33,7 @@ def main(items: int, models: list[str], levels: tuple[int, ...], ops: str) -> No
     print("|---|---|---|" + "---|" * len(levels) + "---|")
     for model in models:
         for label, system in (("offers help tag", HELP_SYSTEM), ("plain", LOCAL_SYSTEM)):
-            answers = asyncio.run(device_answers(catalogue_endpoint(model, system=system), test))
+            answers = asyncio.run(device_answers(catalogue_endpoint(model, "--models", system=system), test))
             right: dict[int, list[bool]] = defaultdict(list)
             for item, answer in zip(test, answers, strict=True):
                 right[item.level].append(answer.correct)

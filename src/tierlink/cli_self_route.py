@@ -46,7 +46,7 @@ def self_train_command(
                                  learning_rate=learning_rate, seed=seed, help_action=help_action, filtering=filtering,
                                  warmup_steps=warmup_steps if help_action else 0, train_items=train_items)
         with Progress(console=console) as progress:
-            asking = progress.add_task(f"cloud ({cloud}) answers, cached", total=len(task_split(config)[0][:config.train_items]))
+            asking = progress.add_task(f"cloud ({cloud}) answers, cached", total=len(task_split(config)[0]))
             training = progress.add_task("policy-gradient steps", total=steps)
 
             def on_step(log) -> None:  # type: ignore[no-untyped-def]

@@ -30,6 +30,12 @@ from tierlink.routing.relevance import RelevanceScorer
 from tierlink.routing.session import Session, TurnResult
 
 PolicyFactory = Callable[[], Policy]
+# the per-query policies of the case study with the parameters every benchmark runs them at
+PER_QUERY_POLICIES: dict[str, dict[str, object]] = {
+    "always-device": {}, "always-cloud": {}, "random": {"seed": 0},
+    "threshold": {"difficulty": "reasoning", "threshold": 0.25},
+    "cascade": {"min_logprob": None, "max_draft_tokens": 150}, "budget-pacing": {},  # recorded drafts: judged by length
+}
 
 
 class PolicySummary(BaseModel):

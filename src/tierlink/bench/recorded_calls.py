@@ -41,9 +41,6 @@ class RecordedCalls(WrappedEndpoint):
 
 def catalogue_router(model: str) -> RecordedCalls:
     """A catalogue model (`tierlink models`) in process as a router, each distinct call made once."""
-    from tierlink.config.build import build_endpoint
-    from tierlink.config.schema import LlamaCppConfig
-    from tierlink.endpoints.model_catalogue import model_catalogue
+    from tierlink.config.build import catalogue_endpoint
 
-    entry = model_catalogue().require(model, "router model")
-    return RecordedCalls(build_endpoint(entry.short, LlamaCppConfig(kind="llamacpp", node="robot", model=entry.name)))
+    return RecordedCalls(catalogue_endpoint(model, "router model", node="robot"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -31,6 +32,7 @@ from tierlink.core.errors import ConfigError
 from tierlink.core.ledger import Ledger
 from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.llamacpp import LlamaCppEndpoint
+from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
 from tierlink.endpoints.outcome_table import OutcomeTable
 from tierlink.endpoints.profile import EndpointProfile
@@ -114,6 +116,14 @@ def build_link(name: str, spec: LinkConfig) -> Link:
 def build_endpoint(name: str, spec: EndpointConfig) -> Endpoint:
     """The endpoint a configuration entry describes, by its kind's builder."""
     return ENDPOINT_BUILDERS[spec.kind](name, spec, resolve_profile(name, spec))  # type: ignore[arg-type]
+
+
+def catalogue_endpoint(model: str, option: str, node: str = "device", system: str | None = None,
+                       adapter: Path | None = None) -> Endpoint:
+    """A catalogue model (`tierlink models`) in process, named by its short name; `option` is
+    what an unknown model is reported against."""
+    entry = model_catalogue().require(model, option)
+    return build_endpoint(entry.short, LlamaCppConfig(kind="llamacpp", node=node, model=entry.name, adapter=adapter, system=system))
 
 
 def _llamacpp(name: str, spec: LlamaCppConfig, profile: EndpointProfile) -> Endpoint:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from tierlink.config.build import build_endpoint
-from tierlink.config.schema import LlamaCppConfig
+from tierlink.config.build import catalogue_endpoint
 from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.endpoints.model_files import gguf_path
 from tierlink.learn.self_routing.cloud_answers import cloud_answers
@@ -36,21 +35,15 @@ class Serving(BaseModel):
 
 
 def task_split(config: SelfTrainConfig) -> tuple[list[TaskItem], list[TaskItem]]:
-    """The run's train items and the held-out test items (same seed, never overlapping)."""
-    return split_items(int(config.train_items / 0.7) + 1, seed=1000 + config.seed, levels=config.levels, ops=config.ops)
-
-
-def catalogue_endpoint(model: str, system: str | None = None, adapter: Path | None = None):  # type: ignore[no-untyped-def]
-    """A catalogue model in process (llama.cpp), with a system turn and a LoRA adapter if given."""
-    entry = model_catalogue().require(model, "--cloud" if adapter is None and system is None else "--device")
-    spec = LlamaCppConfig(kind="llamacpp", node="device", model=entry.name, adapter=adapter, system=system)
-    return build_endpoint(entry.short, spec)
+    """The run's `train_items` training items and its held-out test items (same seed, never overlapping)."""
+    train, test = split_items(int(config.train_items / 0.7) + 1, seed=1000 + config.seed, levels=config.levels, ops=config.ops)
+    return train[:config.train_items], test
 
 
 def ask_cloud(config: SelfTrainConfig, items: list[TaskItem], out: Path,
               on_answer: Callable[[], None] | None = None) -> dict[str, bool]:
     """Whether the cloud answers each item right (asked once per item; cached in `out`)."""
-    endpoint = catalogue_endpoint(config.cloud)
+    endpoint = catalogue_endpoint(config.cloud, "--cloud", node="cloud")
     answers = asyncio.run(cloud_answers(endpoint, items, out / CLOUD_CACHE, on_answer))
     return {item.prompt_id: grade_number(answers[item.prompt_id], item.gold) for item in items}
 
@@ -60,11 +53,9 @@ def self_train(config: SelfTrainConfig, out: Path, on_cloud: Callable[[], None] 
     """Train (resuming if `out` holds a run of the same settings), export, and describe serving."""
     out.mkdir(parents=True, exist_ok=True)
     train, _ = task_split(config)
-    train = train[:config.train_items]
     cloud_correct = ask_cloud(config, train, out, on_cloud)
     trainer = SelfTrainer(config, trainable_checkpoint(config.device), train, cloud_correct, out)
-    trainer.run(on_step)
-    trainer.checkpoint()
+    trainer.run(on_step)  # its last step is checkpointed (a finished run resumes with nothing to do)
     adapter = export_lora(out / ADAPTER_DIR, gguf_path(model_catalogue()[config.device]), out / ADAPTER_GGUF)
     serving = Serving(device=config.device, adapter=str(adapter), system=system_for(config),
                       call_ratio=config.call_ratio, cloud=config.cloud, steps=trainer.step)
