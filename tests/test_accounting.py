@@ -8,7 +8,6 @@ gateway test drives real HTTP upstreams that fail on purpose (tests/servers/faul
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

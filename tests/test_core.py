@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tierlink.core import Budget, Latency, Ledger, Transfer, Usage
-from tierlink.core.ledger import Charge
 from tierlink.core.errors import ConfigError, EndpointError, RateLimited, TierlinkError
+from tierlink.core.ledger import Charge
 
 
 def _usage(**kw: object) -> Usage:

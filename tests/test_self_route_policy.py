@@ -16,12 +16,14 @@ from tierlink.routing.relevance import LexicalRelevance
 from tierlink.routing.session import Session
 
 TAGGED = {1, 2, 4, 6, 7, 9}  # turns whose recorded device answer asks for help
+TAG_ONLY = {9}  # a draft that is nothing but the tag
 
 
 def _table() -> OutcomeTable:
     rows = []
     for i in range(10):
         device = f"I do not know. {HELP_TAG}" if i in TAGGED else f"The answer is {i}."
+        device = HELP_TAG if i in TAG_ONLY else device
         rows += [{"prompt_id": f"q{i}", "prompt": f"What is {i} + 0?", "task": "arith", "model": "device",
                   "score": 0.0 if i in TAGGED else 1.0, "response": device, "input_tokens": 20, "output_tokens": 8},
                  {"prompt_id": f"q{i}", "prompt": f"What is {i} + 0?", "task": "arith", "model": "cloud",
@@ -40,11 +42,13 @@ async def test_tagged_answers_go_to_the_cloud_until_the_cap_then_the_device_answ
     remote = [i for i, r in enumerate(results) if r.endpoint == "cloud"]
     assert remote == [1, 2, 4]  # ceil(0.3 x 10) calls, first come first served
     assert all(r.used_draft and r.endpoint == "device" for i, r in enumerate(results) if i not in TAGGED)
-    for i in (6, 7, 9):  # asked for help with the calls spent: the device's answer stands, and says why
-        assert results[i].endpoint == "device" and results[i].used_draft and HELP_TAG in results[i].answer
+    for i in (6, 7):  # asked for help with the calls spent: the device's answer stands, without the tag, and says why
+        assert results[i].endpoint == "device" and results[i].used_draft and results[i].answer == "I do not know."
         assert "remote calls" in results[i].reason and "spent" in results[i].reason
+    assert results[9].refused and results[9].answer == "" and "only asked for help" in results[9].reason
     assert results[1].answer == "1" and "asked for help" in results[1].reason
-    assert session.stats.by_endpoint == {"device": 7, "cloud": 3}
+    assert session.stats.by_endpoint == {"device": 6, "cloud": 3}
+    assert "unknown" not in " ".join(m.content for m in session.history if m.role == "assistant")
 
 
 async def test_help_asked_with_the_cloud_over_budget_keeps_the_device_answer_without_a_second_call() -> None:

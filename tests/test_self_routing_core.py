@@ -59,18 +59,21 @@ def test_normalising_by_the_group_std_hides_the_price_of_a_call() -> None:
 
 def test_the_filter_keeps_answerable_prompts_and_caps_ask_worthy_ones() -> None:
     groups = ([PromptGroup(local_correct=[True, False], cloud_correct=False)] * 10
-              + [PromptGroup(local_correct=[False, False], cloud_correct=True)] * 8
-              + [PromptGroup(local_correct=[False, False], cloud_correct=False)] * 5)
+              + [PromptGroup(local_correct=[False, False], cloud_correct=True, asked=[True, False])] * 8
+              + [PromptGroup(local_correct=[False, False], cloud_correct=False, asked=[True, True])] * 5
+              + [PromptGroup(local_correct=[False, False], cloud_correct=True, asked=[False, False])] * 3)
     kept = filter_prompts(groups, rho=3 / 7, rng=random.Random(0), stochastic=False)
     assert kept.answerable == list(range(10))
     assert len(kept.ask_worthy) == 4 and set(kept.ask_worthy) <= set(range(10, 18))  # floor(3/7 * 10)
-    assert kept.dropped == 23 - 14 and kept.kept == kept.answerable + kept.ask_worthy
+    assert kept.dropped == 26 - 14 and kept.kept == kept.answerable + kept.ask_worthy
     assert filter_prompts(groups[10:], rho=3 / 7, rng=random.Random(0)).kept == []  # no D1: no D2 either
     rng = random.Random(1)  # stochastic rounding: 4 or 5, 30/7 = 4.29 on average
     sizes = [len(filter_prompts(groups, rho=3 / 7, rng=rng).ask_worthy) for _ in range(4000)]
     assert set(sizes) == {4, 5} and abs(sum(sizes) / len(sizes) - 30 / 7) < 0.03
     one = [PromptGroup(local_correct=[True], cloud_correct=True)] + groups[10:12]  # rho * |D1| = 0.43: still learnable
     assert 0.38 < sum(len(filter_prompts(one, 3 / 7, rng).ask_worthy) for _ in range(4000)) / 4000 < 0.48
+    silent = [PromptGroup(local_correct=[True], cloud_correct=True)] * 7 + groups[-3:]  # nobody asked: nothing to learn
+    assert filter_prompts(silent, 3 / 7, rng).ask_worthy == []
     assert rho_for_call_ratio(0.3) == pytest.approx(3 / 7)
     with pytest.raises(ValueError, match="call ratio"):
         rho_for_call_ratio(1.0)

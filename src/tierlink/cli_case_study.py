@@ -133,12 +133,11 @@ def _policy_factory(names: list[str], learned: Path | None, rl_dirs: dict[str, P
                 raise TierlinkError("the learned policy needs --learned DIR (a router from `tierlink route train`)")
             loaded[name] = make_policy("learned", model=str(learned))
             return loaded[name]
-        params: dict[str, object] = {
-            "threshold": {"difficulty": "reasoning", "threshold": 0.25},
-            "random": {"seed": seed},
-            "cascade": {"min_logprob": None, "max_draft_tokens": cascade_tokens},  # recorded drafts: judge by length
-        }.get(name, {})
-        return make_policy(name, **params)
+        from tierlink.bench.case_study_run import PER_QUERY_POLICIES
+
+        params = dict(PER_QUERY_POLICIES.get(name, {}))  # the one table of the case study's parameters
+        overrides = {"random": {"seed": seed}, "cascade": {"max_draft_tokens": cascade_tokens}}  # the command's options
+        return make_policy(name, **(params | overrides.get(name, {})))
 
     for name in names:
         factory(name)

@@ -9,6 +9,7 @@ what the turn's charges add up to. A turn is never lost.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 
@@ -22,6 +23,7 @@ from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.routing.calling import TextSink, attempt, worst_case
 from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE, sampled_request
+from tierlink.routing.help_tag import asks_for_help, without_help_tag
 from tierlink.routing.modality import AttachmentSelector
 from tierlink.routing.outgoing import Preparer, link_of
 from tierlink.routing.policy import Policy
@@ -285,6 +287,11 @@ class Session:
 
     def _finish(self, turn: int, request: Request, action: Action, call: Call, violations: int,
                 used_draft: bool = False, fallback: bool = False, down_tier: bool = False) -> TurnResult:
+        if used_draft and asks_for_help(call.completion.text):  # the help went unanswered: never show the tag
+            shown = without_help_tag(call.completion.text)
+            if not shown.strip():
+                return self._refuse(turn, action, [Miss(f"{action.reason}; the device's draft only asked for help")], violations)
+            call = dataclasses.replace(call, completion=call.completion.model_copy(update={"text": shown}))
         completion = call.completion
         self.history.extend(request.messages)
         self.history.append(Message(role="assistant", content=completion.text))

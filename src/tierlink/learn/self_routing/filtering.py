@@ -6,6 +6,11 @@ random, so that asking is learned no faster than the call budget allows. With a 
 per update rho * |D1| is often below 1, and flooring it would never let the policy learn to ask;
 the cap is therefore rounded stochastically (floor, plus one with the fractional part's
 probability), so it equals rho * |D1| on average.
+
+A D2 prompt is one whose only reward came from a call: some sample asked and the cloud was right.
+A group in which no sample asked earns 0 everywhere, so its leave-one-out weights are all zero;
+counting it against the cap would spend the budget on updates that teach nothing (in the first
+runs the cap of ~1 prompt per step mostly went to such groups, and asking was unlearned).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class PromptGroup(BaseModel):
@@ -21,6 +26,7 @@ class PromptGroup(BaseModel):
 
     local_correct: list[bool]
     cloud_correct: bool
+    asked: list[bool] = Field(default_factory=list, description="which samples ended with the help tag")
 
 
 class Filtered(BaseModel):
@@ -37,12 +43,12 @@ class Filtered(BaseModel):
 
 
 def filter_prompts(groups: Sequence[PromptGroup], rho: float, rng: random.Random, stochastic: bool = True) -> Filtered:
-    """D1 (some local sample correct) and at most rho * |D1| of D2 (none correct, cloud correct),
-    the cap rounded stochastically (or down, with `stochastic` off)."""
+    """D1 (some local sample correct) and at most rho * |D1| of D2 (none correct, some sample
+    asked, cloud correct), the cap rounded stochastically (or down, with `stochastic` off)."""
     if rho < 0:
         raise ValueError(f"rho must be >= 0, not {rho}")
     answerable = [i for i, g in enumerate(groups) if any(g.local_correct)]
-    candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct]
+    candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct and any(g.asked)]
     allowed = rho * len(answerable)
     cap = int(allowed + 1e-9)
     if stochastic and rng.random() < allowed - cap:

@@ -129,7 +129,7 @@ class SelfTrainer:
             local = [grade_number(t, item.gold) and not a for t, a in zip(texts, asked, strict=True)]
             cloud = self.cloud_correct[item.prompt_id]
             rewards.append([config.rewards.of(a, ok, cloud) for a, ok in zip(asked, local, strict=True)])
-            groups.append(PromptGroup(local_correct=local, cloud_correct=cloud and config.help_action))
+            groups.append(PromptGroup(local_correct=local, cloud_correct=cloud and config.help_action, asked=asked))
             asked_total, right_total = asked_total + sum(asked), right_total + sum(local)
         kept = filter_prompts(groups, self.rho, self.rng) if config.filtering else None
         chosen = kept.kept if kept is not None else list(range(len(batch)))
