@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import statistics
 import subprocess
 from datetime import date
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from tierlink.config.build import catalogue_endpoint
 from tierlink.learn.embeddings import EmbeddingCache
+from tierlink.learn.self_routing.ask_probability import help_log_likelihoods
 from tierlink.learn.self_routing.baselines import best_router, routed_accuracy
 from tierlink.learn.self_routing.config import SelfTrainConfig
 from tierlink.learn.self_routing.evaluate import (
@@ -85,12 +87,15 @@ def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, rat
     base_label = "task-tuned device" if task_only is not None else "untrained device"
     local = answers_of(task_only, config, test, "local")
     train_local = answers_of(task_only, config, train, "local")
+    ask_score = help_log_likelihoods(config, run, test)  # where the policy would ask, if served by rank
+    print_ask_probability(run, test, ask_score)
     signal = [-(a.mean_logprob if a.mean_logprob is not None else -1e9) for a in local]  # no log-probs: least sure
     by_ratio = {}
     for ratio in ratios:
         results = [served("cloud only", test, ours, cloud, [True] * len(test)),
                    served("self-route (ours)" if config.filtering else "self-route without filtering", test, ours, cloud,
-                          first_asks([a.asked for a in ours], ratio))]
+                          first_asks([a.asked for a in ours], ratio)),
+                   served("self-route ranked by its own P(help tag) (analysis)", test, ours, cloud, highest(ask_score, ratio))]
         if plain is not None:
             results.append(served("self-route without filtering", test, plain, cloud, first_asks([a.asked for a in plain], ratio)))
         results.append(served(f"{base_label} alone", test, local, cloud, [False] * len(test)))
@@ -102,6 +107,15 @@ def evaluate_seed(run: Path, task_only: Path | None, no_filter: Path | None, rat
         results.append(served(f"{base_label} + oracle router (bound)", test, local, cloud, oracle_sends(local, cloud, test, ratio)))
         by_ratio[ratio] = results
     return by_ratio
+
+
+def print_ask_probability(run: Path, items: list, log_p: list[float]) -> None:  # type: ignore[type-arg]
+    """Mean P(help tag) by level: a policy that learned where to ask puts more on the harder levels."""
+    by_level: dict[int, list[float]] = {}
+    for item, value in zip(items, log_p, strict=True):
+        by_level.setdefault(item.level, []).append(math.exp(value))
+    print(f"{run}: mean P(help tag | prompt) at T = 1 by level: "
+          + ", ".join(f"{lv}: {statistics.mean(v):.3f}" for lv, v in sorted(by_level.items())))
 
 
 def method_key(method: str) -> str:

@@ -48,6 +48,19 @@ def test_curve_reads_any_scores_file_and_writes_a_png(tmp_path: Path) -> None:
     assert png.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_users_own_table_is_evaluated_whole_and_a_cut_is_said(tmp_path: Path) -> None:
+    prompts = pd.read_csv(TABLE)["prompt_id"].nunique()
+    out = tmp_path / "s.csv"
+    whole = _bench("route", "-o", TABLE, *PAIR, "--router", "prompt-length", "--out", str(out), "--json")
+    assert whole.returncode == 0, whole.stderr
+    assert json.loads(whole.stdout)["split"]["test_prompts"] == prompts == len(pd.read_csv(out))
+    assert f"all {prompts} prompts of the table" in whole.stderr
+    cut = _bench("curve", "-o", TABLE, *PAIR, "--scores", str(out), "--test-fraction", "0.3", "--json")
+    assert cut.returncode == 0, cut.stderr
+    assert 0.2 * prompts < json.loads(cut.stdout)["split"]["test_prompts"] < 0.4 * prompts
+    assert "30% hash split" in cut.stderr and "--test-fraction 1 evaluates all" in cut.stderr
+
+
 def test_curve_rejects_incomplete_scores(tmp_path: Path) -> None:
     out = tmp_path / "s.csv"
     assert _bench("route", "-o", TABLE, *PAIR, "--router", "random", "--out", str(out)).returncode == 0

@@ -31,7 +31,7 @@ Outcomes = Annotated[str, typer.Option("--outcomes", "-o", help="Dataset key (se
 DataRoot = Annotated[Path | None, typer.Option(help="Folder holding the full datasets (e.g. ../shared/data/outcomes); default: the slices shipped with tierlink.")]
 Weak = Annotated[str | None, typer.Option(help="Weak model; default: the dataset's.")]
 Strong = Annotated[str | None, typer.Option(help="Strong model; default: the dataset's.")]
-TestFraction = Annotated[float, typer.Option(min=0.01, max=0.99, help="Share of prompts in the test split.")]
+TestFraction = Annotated[float | None, typer.Option(min=0.01, max=1.0, help="Share of prompts in the test split (1: all of them); default 0.3 for a dataset key, 1 for a table file (a user's own test table).")]
 Seed = Annotated[int, typer.Option(help="Split (and random router) seed.")]
 SourceSplit = Annotated[bool, typer.Option("--source-split", help="Use the dataset's own train/test split.")]
 Points = Annotated[int | None, typer.Option(help="Read the curve at N evenly spaced cut-offs (RouteLLM uses 10); default exact.")]
@@ -39,16 +39,32 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a ta
 
 
 def _prepare(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
-             test_fraction: float, seed: int, source_split: bool) -> Prepared:
+             test_fraction: float | None, seed: int, source_split: bool) -> Prepared:
+    """The test split evaluated: a dataset key's 30% hash split, a table file whole (unless told
+    otherwise); which one it is goes to stderr, so no table is cut silently."""
     console = Console(stderr=True)
     with console.status(f"loading {outcomes}"):
         frame = load_from(outcomes, data_root)
+    is_file = bool(Path(outcomes).suffix)
     if weak is None or strong is None:
-        if Path(outcomes).suffix:
+        if is_file:
             raise TierlinkError("give --weak and --strong for an outcome table file")
         spec = dataset_spec(outcomes)
         weak, strong = weak or spec.weak, strong or spec.strong
-    return prepare(outcomes, frame, weak, strong, test_fraction, seed, source_split)
+    fraction = test_fraction if test_fraction is not None else (1.0 if is_file else 0.3)
+    prepared = prepare(outcomes, frame, weak, strong, fraction, seed, source_split)
+    console.print(f"[dim]evaluating {_split_words(prepared, fraction, frame['prompt_id'].nunique())}[/]")
+    return prepared
+
+
+def _split_words(prepared: Prepared, fraction: float, prompts: int) -> str:
+    """Which prompts of the table are the test split, in words."""
+    if prepared.split.source_split:
+        return f"the table's own test split ({prepared.split.test_prompts} of {prompts} prompts)"
+    if fraction >= 1:
+        return f"all {prompts} prompts of the table"
+    return (f"a {fraction:.0%} hash split: {prepared.split.test_prompts} of {prompts} prompts "
+            "(--test-fraction 1 evaluates all of them)")
 
 
 def _metrics_table(evaluation: Evaluation) -> Table:
@@ -94,7 +110,7 @@ def route(
     router: Annotated[str, typer.Option(help=f"One of: {', '.join(BASELINES)}.")],
     out: Annotated[Path, typer.Option(help="Where to write prompt_id,score for the test split.")],
     weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
-    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    test_fraction: TestFraction = None, seed: Seed = 0, source_split: SourceSplit = False,
     as_json: AsJson = False,
 ) -> None:
     """Score the test split with a baseline router, write the scores, and print its metrics."""
@@ -115,7 +131,7 @@ def curve(
     outcomes: Outcomes,
     scores: Annotated[Path, typer.Option(help="CSV of prompt_id,score (higher = more benefit from the strong model).")],
     weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
-    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    test_fraction: TestFraction = None, seed: Seed = 0, source_split: SourceSplit = False,
     points: Points = None, png: Annotated[Path | None, typer.Option(help="Where to write the curve PNG.")] = None,
     as_json: AsJson = False,
 ) -> None:
@@ -142,7 +158,7 @@ def report(
     routers: Annotated[str, typer.Option(help="Comma-separated baseline routers to include.")] = "prompt-length",
     scores: Annotated[list[Path] | None, typer.Option(help="Extra scores files (repeatable); named by file stem.")] = None,
     weak: Weak = None, strong: Strong = None, data_root: DataRoot = None,
-    test_fraction: TestFraction = 0.3, seed: Seed = 0, source_split: SourceSplit = False,
+    test_fraction: TestFraction = None, seed: Seed = 0, source_split: SourceSplit = False,
     points: Points = None,
 ) -> None:
     """Write a markdown report with figures: every router against random and oracle, per task too."""

@@ -114,7 +114,7 @@ def score(
     model: Annotated[Path, typer.Option(help="A directory written by `tierlink route train`.")],
     out: Annotated[Path, typer.Option(help="Where to write prompt_id,score.")],
     prompts: Annotated[Path | None, typer.Option(help="CSV with prompt_id,prompt[,task][,draft] (draft: for post-hoc routers).")] = None,
-    outcomes: Annotated[str | None, typer.Option("--outcomes", "-o", help="Or: a dataset key, to score its test split.")] = None,
+    outcomes: Annotated[str | None, typer.Option("--outcomes", "-o", help="Or: a dataset key, to score its test split, or a table file, to score all of it.")] = None,
     data_root: DataRoot = None,
     seed: Seed = 0,
     source_split: SourceSplit = False,
@@ -146,7 +146,8 @@ def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root:
         raise DataError("score", "nothing to score", "give --prompts FILE or --outcomes KEY")
     _, meta = load_router(model)
     frame = load_from(outcomes, data_root)
-    prepared = prepare(outcomes, frame, meta.weak, meta.strong, 0.3, seed, source_split)
+    whole = bool(Path(outcomes).suffix)  # a table file is the user's own test table: every prompt of it
+    prepared = prepare(outcomes, frame, meta.weak, meta.strong, 1.0 if whole else 0.3, seed, source_split)
     return prompts_of(prepared.pair, frame)
 
 

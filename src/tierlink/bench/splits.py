@@ -40,9 +40,10 @@ def hash_split(prompt_id: str, test_fraction: float, seed: int = 0) -> str:
 def split_outcomes(
     frame: pd.DataFrame, test_fraction: float = 0.3, seed: int = 0, use_source_split: bool = False
 ) -> tuple[pd.DataFrame, pd.DataFrame, SplitReport]:
-    """(train, test, report). With `use_source_split`, the table's own `split` column decides."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must lie in (0, 1), got {test_fraction}")
+    """(train, test, report). With `use_source_split`, the table's own `split` column decides;
+    a `test_fraction` of 1 makes the whole table the test split (a user's own test table)."""
+    if not 0 < test_fraction <= 1:
+        raise ValueError(f"test_fraction must lie in (0, 1], got {test_fraction}")
     if use_source_split and "split" in frame.columns:
         split = frame["split"].fillna("train").map(lambda s: "test" if str(s) == "test" else "train")
     else:
