@@ -1,17 +1,19 @@
-"""Every trained router against random, oracle and the TF-IDF logistic-regression baseline (replay).
+"""Every trained router against random, oracle and the TF-IDF logistic-regression baseline (replay),
+cross-validated on the train split and tested on the held-out split, with bootstrap intervals.
 
-For each outcome set: train on the leak-free train split, score the test split, report APGR
-and CPT(50%) on the exact curve. The post-hoc router also reads the weak model's recorded
-answer (the device draft) where the set has one. Embeddings are cached, so a second run is fast.
+For each outcome set: 3-fold cross-validated APGR on the leak-free train split (what `route train
+--router best` picks by), then each router fitted on the whole train split and scored on the test
+split (exact curve), with a 95% bootstrap interval over test prompts. `best` is the router with the
+highest cross-validated APGR; its lead over TF-IDF is a paired bootstrap interval. The post-hoc
+routers also read the weak model's recorded answer where the set has one.
 
-    python benchmarks/learned_routers.py --data-root ../shared/data/outcomes [--datasets a,b]
+    python benchmarks/learned_routers.py --data-root ../shared/data/outcomes [--datasets a,b] [--routers a,b]
 """
 
 from __future__ import annotations
 
 import argparse
 import subprocess
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -19,53 +21,77 @@ from pathlib import Path
 from rich.progress import Progress
 
 from tierlink.bench.datasets import dataset_spec, load_from
-from tierlink.bench.evaluate import evaluate, prepare
-from tierlink.learn.data import prompts_of
+from tierlink.bench.evaluate import prepare
+from tierlink.bench.intervals import apgr_difference, apgr_intervals
+from tierlink.learn.data import PairData, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
-from tierlink.learn.routers import ALL_ROUTERS, ROUTERS
-from tierlink.learn.train import score_prompts, train_router
+from tierlink.learn.routers import POSTHOC_ROUTERS, ROUTERS
+from tierlink.learn.train import cross_validate, make_router
 
 DATASETS = ("routellm-mmlu", "routellm-gsm8k", "routellm-mtbench", "zeroeval-gsm8k", "llmrouter", "routerarena")
+BASELINE = "tfidf-logreg"
 
 
-def main(data_root: Path | None, keys: list[str]) -> None:
+def run_set(key: str, data_root: Path | None, names: list[str], cache: EmbeddingCache, progress: Progress) -> dict:  # type: ignore[type-arg]
+    """CV and test APGR of every router on one set, the CV pick, and its paired lead over TF-IDF."""
+    spec = dataset_spec(key)
+    frame = load_from(key, data_root)
+    prepared = prepare(key, frame, spec.weak, spec.strong, 0.3, 0, key == "llmrouter")
+    prompts = prompts_of(prepared.pair, frame)
+    data = PairData.from_outcomes(prepared.train, spec.weak, spec.strong)
+    cache.embed(data.prompts.texts)
+    cache.embed(prompts.texts)
+    has_drafts = prompts.drafts is not None
+    candidates = [n for n in names if n in ROUTERS or (has_drafts and n in POSTHOC_ROUTERS)]
+    cv, scores, seconds = {}, {}, {}
+    task = progress.add_task(key, total=len(candidates))
+    for name in candidates:
+        progress.update(task, description=f"{key}: {name}")
+        started = time.perf_counter()
+        cv[name] = cross_validate(name, data, cache)
+        scores[name] = make_router(name).fit(data, cache).score(prompts, cache)
+        seconds[name] = time.perf_counter() - started
+        progress.advance(task)
+    best = max(cv, key=lambda n: cv[n])
+    test = apgr_intervals(prepared.pair, scores)
+    lead = apgr_difference(prepared.pair, scores[best], scores[BASELINE]) if BASELINE in scores else None
+    return {"key": key, "split": prepared.split, "cv": cv, "test": test, "best": best, "lead": lead, "seconds": seconds}
+
+
+def main(data_root: Path | None, keys: list[str], names: list[str]) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     source = f"full sets under {data_root}" if data_root else "slices shipped with tierlink"
     cache = EmbeddingCache()
-    rows = []
-    with Progress(transient=True) as progress, tempfile.TemporaryDirectory() as tmp:
-        task = progress.add_task("training", total=len(keys) * len(ALL_ROUTERS))
-        for key in keys:
-            spec = dataset_spec(key)
-            frame = load_from(key, data_root)
-            prepared = prepare(key, frame, spec.weak, spec.strong, 0.3, 0, key == "llmrouter")
-            prompts = prompts_of(prepared.pair, frame)
-            has_drafts = prompts.drafts is not None  # the weak model's recorded answers
-            scores, seconds = {}, {}
-            for name in [*ROUTERS, *(["posthoc"] if has_drafts else [])]:
-                progress.update(task, description=f"{key}: {name}")
-                started = time.perf_counter()
-                train_router(prepared.train, spec.weak, spec.strong, name, Path(tmp) / key / name, cache)
-                scores[name] = score_prompts(Path(tmp) / key / name, prompts, cache)
-                seconds[name] = time.perf_counter() - started
-                progress.advance(task)
-            result = evaluate(prepared, scores, by_task=False).overall
-            rows.append((key, prepared, result, seconds))
-    print(f"learned routers ({date.today()}, commit {commit}, {source}; quality replay; APGR / CPT(50%) on the test split)\n")
-    names = ["random", "oracle", *ALL_ROUTERS]
-    print("| data set | train / test prompts | " + " | ".join(names) + " |")
-    print("|---|---|" + "---|" * len(names))
-    for key, prepared, result, _ in rows:
-        cells = [f"{result[n].apgr:.3f} / {100 * result[n].cpt50:.0f}%" if n in result else "n/a" for n in names]
-        print(f"| {key} | {prepared.split.train_prompts} / {prepared.split.test_prompts} | " + " | ".join(cells) + " |")
-    print("\ntraining + scoring seconds (first run includes embedding the prompts):")
-    for key, _, _, seconds in rows:
-        print(f"  {key}: " + ", ".join(f"{n} {s:.0f}s" for n, s in seconds.items()))
+    with Progress(transient=True) as progress:
+        rows = [run_set(key, data_root, names, cache, progress) for key in keys]
+    print(f"learned routers ({date.today()}, commit {commit}, {source}; quality replay)\n")
+    print("Cells: 3-fold CV APGR on the train split → test APGR [95% bootstrap interval over test prompts].\n")
+    for row in rows:
+        split = row["split"]
+        print(f"**{row['key']}** ({split.train_prompts} train / {split.test_prompts} test prompts)\n")
+        print("| router | CV APGR | test APGR [95% CI] |")
+        print("|---|---|---|")
+        for name in row["cv"]:
+            mark = " (best by CV)" if name == row["best"] else ""
+            print(f"| {name}{mark} | {row['cv'][name]:.3f} | {row['test'][name]} |")
+        lead = row["lead"]
+        print(f"\nbest by CV: {row['best']}; test lead over {BASELINE}: {lead} (paired)\n" if lead else "")
+    print("| data set | best by CV | its test APGR | TF-IDF test APGR | lead [95% CI] |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        base = row["test"].get(BASELINE)
+        print(f"| {row['key']} | {row['best']} | {row['test'][row['best']].value:.3f} | "
+              f"{base.value:.3f} | {row['lead']} |" if base else f"| {row['key']} | {row['best']} | - | - | - |")
+    print("\ntraining seconds (3 CV fits + 1 final fit; the first run also embeds the prompts):")
+    for row in rows:
+        print(f"  {row['key']}: " + ", ".join(f"{n} {s:.0f}s" for n, s in row["seconds"].items()))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-root", type=Path, default=None)
     parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--routers", default=",".join([*ROUTERS, *POSTHOC_ROUTERS]))
     args = parser.parse_args()
-    main(args.data_root, [k.strip() for k in args.datasets.split(",") if k.strip()])
+    main(args.data_root, [k.strip() for k in args.datasets.split(",") if k.strip()],
+         [r.strip() for r in args.routers.split(",") if r.strip()])
