@@ -3,6 +3,7 @@ contract (route train / route score / bench curve) and the `learned` policy in a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -18,7 +19,7 @@ from tierlink.bench.evaluate import prepare
 from tierlink.bench.pair import ModelPair
 from tierlink.core.errors import DataError
 from tierlink.learn.calibrate import achieved, calibrate, parse_target
-from tierlink.learn.data import PairData, Prompts
+from tierlink.learn.data import PairData, Prompts, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.routers import ROUTERS
 from tierlink.learn.routers.base import load_router
@@ -130,6 +131,32 @@ def test_contract_train_score_curve(tmp_path: Path) -> None:
     result = json.loads(calibrated.stdout)
     assert result["held_in"] <= 0.4 and abs(result["miss"]) < 0.2
     assert json.loads((tmp_path / "model" / "router.json").read_text())["threshold"] == result["threshold"]
+
+
+def test_a_posthoc_router_scores_new_prompts_from_a_drafts_file(tmp_path: Path) -> None:
+    split = prepare("routellm-gsm8k", load_dataset("routellm-gsm8k"), WEAK, STRONG, 0.3, 0)
+    table = tmp_path / "train.csv"
+    split.train.to_csv(table, index=False)
+    trained = _tierlink("route", "train", "--outcomes", str(table), "--weak", WEAK, "--strong", STRONG,
+                        "--router", "posthoc", "--out", str(tmp_path / "ph"))
+    assert trained.returncode == 0, trained.stderr
+    test_rows = load_dataset("routellm-gsm8k").pipe(lambda f: f[f["prompt_id"].isin(split.pair.prompt_ids)])
+    prompts, drafts = tmp_path / "prompts.csv", tmp_path / "drafts.csv"
+    pd.DataFrame({"prompt_id": split.pair.prompt_ids, "prompt": split.pair.prompts}).to_csv(prompts, index=False)
+    test_rows[["prompt_id", "model", "response"]].to_csv(drafts, index=False)  # both models' answers: the weak one is read
+    args = ["route", "score", "--model", str(tmp_path / "ph"), "--prompts", str(prompts)]
+    scored = _tierlink(*args, "--drafts", str(drafts), "--out", str(tmp_path / "s.csv"))
+    assert scored.returncode == 0, scored.stderr
+    router, _ = load_router(tmp_path / "ph")
+    in_process = dataclasses.replace(prompts_of(split.pair, test_rows), draft_tokens=None)  # the file carries no lengths
+    expected = router.score(in_process, EmbeddingCache())  # the weak model's drafts, read in process
+    got = pd.read_csv(tmp_path / "s.csv", dtype={"prompt_id": str}).set_index("prompt_id")["score"].reindex(split.pair.prompt_ids)
+    assert np.allclose(got.to_numpy(), expected, atol=1e-5)
+    without = _tierlink(*args, "--out", str(tmp_path / "x.csv"))  # a post-hoc router with no drafts: a clean error
+    assert without.returncode == 2 and "draft" in without.stdout and "Traceback" not in without.stdout + without.stderr
+    test_rows[test_rows["model"] == STRONG][["prompt_id", "model", "response"]].to_csv(drafts, index=False)
+    wrong = _tierlink(*args, "--drafts", str(drafts), "--out", str(tmp_path / "y.csv"))
+    assert wrong.returncode == 2 and "weak model" in wrong.stdout
 
 
 async def test_learned_policy_in_a_session(tmp_path: Path, split) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated
@@ -118,6 +119,7 @@ def score(
     data_root: DataRoot = None,
     seed: Seed = 0,
     source_split: SourceSplit = False,
+    drafts: Annotated[Path | None, typer.Option(help="CSV of prompt_id,model,response: the router's weak model's answers become the drafts a post-hoc router reads.")] = None,
 ) -> None:
     """Score prompts with a trained router (the contract's second half)."""
     from tierlink.learn.train import score_prompts
@@ -125,12 +127,38 @@ def score(
     console = Console()
     try:
         batch = _prompts(model, prompts, outcomes, data_root, seed, source_split)
+        if drafts is not None:
+            batch = _with_drafts(batch, drafts, model)
         with console.status(f"scoring {len(batch)} prompts"):
             values = score_prompts(model, batch)
         write_scores(batch.prompt_ids, values, out)
     except TierlinkError as exc:
         fail(exc)
     console.print(f"wrote {len(batch)} scores to {out}")
+
+
+def _with_drafts(batch: Prompts, path: Path, model: Path) -> Prompts:
+    """The prompts with the weak model's recorded answers (from a prompt_id,model,response file) as drafts."""
+    from tierlink.learn.routers.base import load_router
+
+    if not path.is_file():
+        raise DataError(str(path), "drafts file does not exist", "give a CSV with prompt_id,model,response")
+    table = pd.read_csv(path, dtype={"prompt_id": str, "model": str})
+    missing = {"prompt_id", "model", "response"} - set(table.columns)
+    if missing:
+        raise DataError(str(path), f"missing column(s) {', '.join(sorted(missing))}", "give prompt_id,model,response")
+    _, meta = load_router(model)
+    rows = table[table["model"] == meta.weak].drop_duplicates("prompt_id").set_index("prompt_id")
+    if rows.empty:
+        known = ", ".join(sorted(table["model"].unique()))
+        raise DataError(str(path), f"no drafts of the router's weak model '{meta.weak}' (models: {known})",
+                        "give the answers of the model the router was trained with as weak")
+    absent = [pid for pid in batch.prompt_ids if pid not in rows.index]
+    if absent:
+        raise DataError(str(path), f"{len(absent)} of {len(batch)} prompts have no draft, e.g. {absent[0]}",
+                        "give a draft for every prompt scored")
+    texts = rows["response"].reindex(batch.prompt_ids).fillna("").astype(str).tolist()
+    return dataclasses.replace(batch, drafts=texts)
 
 
 def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root: Path | None,
