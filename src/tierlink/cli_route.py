@@ -101,7 +101,10 @@ def train(
     except TierlinkError as exc:
         fail(exc)
     if meta.cv_apgr:
-        table = Table(title="cross-validated APGR on the training table (3 folds)")
+        from tierlink.learn.train import cv_repeats
+
+        repeats = cv_repeats(meta.train_prompts)
+        table = Table(title=f"cross-validated APGR on the training table (3 folds{f' x {repeats} shuffles' if repeats > 1 else ''})")
         table.add_column("router")
         table.add_column("APGR", justify="right")
         for name, value in sorted(meta.cv_apgr.items(), key=lambda kv: -kv[1]):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.model_selection import KFold
+from sklearn.model_selection import RepeatedKFold
 
 from tierlink import __version__
 from tierlink.bench.curve import routing_curve
@@ -44,10 +44,21 @@ def apgr_of(data: PairData, scores: npt.NDArray[np.float64]) -> float:
     return apgr(routing_curve(pair, scores))
 
 
-def cross_validate(name: str, data: PairData, cache: EmbeddingCache, folds: int = 3, seed: int = 0) -> float:
-    """Mean held-out APGR of router `name` over k folds of the training prompts."""
+SMALL_TABLE = 2000  # below this many prompts one k-fold split is too noisy to pick a router by
+
+
+def cv_repeats(prompts: int) -> int:
+    """How many times k-fold CV is repeated on different shuffles: 3 for a small table, else 1."""
+    return 3 if prompts < SMALL_TABLE else 1
+
+
+def cross_validate(name: str, data: PairData, cache: EmbeddingCache, folds: int = 3, seed: int = 0,
+                   repeats: int | None = None) -> float:
+    """Mean held-out APGR of router `name` over k folds of the training prompts, repeated on
+    `repeats` shuffles (default `cv_repeats`: a small table's single split is mostly noise)."""
     results = []
-    for train_index, test_index in KFold(folds, shuffle=True, random_state=seed).split(np.arange(len(data.prompts))):
+    splitter = RepeatedKFold(n_splits=folds, n_repeats=repeats or cv_repeats(len(data.prompts)), random_state=seed)
+    for train_index, test_index in splitter.split(np.arange(len(data.prompts))):
         router = make_router(name).fit(data.subset(train_index), cache)
         held_out = data.subset(test_index)
         results.append(apgr_of(held_out, router.score(held_out.prompts, cache)))
