@@ -29,6 +29,7 @@ def test_the_help_tag_counts_only_at_the_end_of_the_answer() -> None:
     assert not asks_for_help(f"{HELP_TAG} The answer is 42.")  # an answer after the tag is an answer
     assert not asks_for_help("The answer is 42.")
     assert without_help_tag(f"Maybe 41. {HELP_TAG}") == "Maybe 41."
+    assert without_help_tag(f"Set x to <unknown> first. Then y. {HELP_TAG}") == "Set x to <unknown> first. Then y."
 
 
 def test_the_group_estimator_is_unbiased_on_a_bandit_with_a_known_gradient() -> None:
@@ -74,6 +75,8 @@ def test_the_filter_keeps_answerable_prompts_and_caps_ask_worthy_ones() -> None:
     assert 0.38 < sum(len(filter_prompts(one, 3 / 7, rng).ask_worthy) for _ in range(4000)) / 4000 < 0.48
     silent = [PromptGroup(local_correct=[True], cloud_correct=True)] * 7 + groups[-3:]  # nobody asked: nothing to learn
     assert filter_prompts(silent, 3 / 7, rng).ask_worthy == []
+    everyone = silent[:7] + [PromptGroup(local_correct=[False, False], cloud_correct=True, asked=[True, True])] * 3
+    assert filter_prompts(everyone, 3 / 7, rng).ask_worthy == []  # all asked: equal rewards, zero weights
     assert rho_for_call_ratio(0.3) == pytest.approx(3 / 7)
     with pytest.raises(ValueError, match="call ratio"):
         rho_for_call_ratio(1.0)

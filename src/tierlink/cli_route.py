@@ -146,14 +146,17 @@ def _with_drafts(batch: Prompts, path: Path, model: Path) -> Prompts:
 
     if not path.is_file():
         raise DataError(str(path), "drafts file does not exist", "give a CSV with prompt_id,model,response")
-    table = pd.read_csv(path, dtype={"prompt_id": str, "model": str})
+    try:
+        table = pd.read_csv(path, dtype={"prompt_id": str, "model": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(str(path), f"not a readable CSV ({exc})", "give a CSV with prompt_id,model,response") from exc
     missing = {"prompt_id", "model", "response"} - set(table.columns)
     if missing:
         raise DataError(str(path), f"missing column(s) {', '.join(sorted(missing))}", "give prompt_id,model,response")
     _, meta = load_router(model)
     rows = table[table["model"] == meta.weak].drop_duplicates("prompt_id").set_index("prompt_id")
     if rows.empty:
-        known = ", ".join(sorted(table["model"].unique()))
+        known = ", ".join(sorted(table["model"].dropna().unique()))
         raise DataError(str(path), f"no drafts of the router's weak model '{meta.weak}' (models: {known})",
                         "give the answers of the model the router was trained with as weak")
     absent = [pid for pid in batch.prompt_ids if pid not in rows.index]
@@ -161,7 +164,7 @@ def _with_drafts(batch: Prompts, path: Path, model: Path) -> Prompts:
         raise DataError(str(path), f"{len(absent)} of {len(batch)} prompts have no draft, e.g. {absent[0]}",
                         "give a draft for every prompt scored")
     texts = rows["response"].reindex(batch.prompt_ids).fillna("").astype(str).tolist()
-    return dataclasses.replace(batch, drafts=texts)
+    return dataclasses.replace(batch, drafts=texts, draft_tokens=None, signals=None)  # lengths and signals of other drafts would mislead
 
 
 def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root: Path | None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 HELP_TAG = "<unknown> I need external assistance </unknown>"
-_TAG = re.compile(r"<unknown>.*?</unknown>\s*$", re.DOTALL)
+_TAG = re.compile(r"<unknown>(?:(?!<unknown>).)*?</unknown>\s*$", re.DOTALL)  # the last tag only
 
 
 def asks_for_help(text: str) -> bool:

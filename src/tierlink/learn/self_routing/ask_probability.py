@@ -1,5 +1,6 @@
-"""How likely the trained device is to ask, prompt by prompt: log P(help tag | prompt) under its
-policy. Served answers are greedy, so a policy that asks on 15% of samples may never ask as
+"""How likely the trained device is to ask, prompt by prompt: log P(the answer is the help tag
+alone | prompt) under its policy (an answer that ends with the tag after other words is not
+counted, so this is a lower bound on asking). Served answers are greedy, so a policy that asks on 15% of samples may never ask as
 served; ranking prompts by this probability shows whether RL taught *where* to ask even when it
 did not teach *how often*. An analysis for benchmarks (torch); serving reads the greedy tag."""
 

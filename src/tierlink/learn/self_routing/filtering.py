@@ -9,7 +9,7 @@ probability), so it equals rho * |D1| on average.
 
 A D2 prompt is one whose only reward came from a call: some sample asked and the cloud was right.
 A group in which no sample asked earns 0 everywhere, so its leave-one-out weights are all zero;
-counting it against the cap would spend the budget on updates that teach nothing (in the first
+so does one in which every sample asked (all earn alpha_cloud); counting either against the cap would spend the budget on updates that teach nothing (in the first
 runs the cap of ~1 prompt per step mostly went to such groups, and asking was unlearned).
 """
 
@@ -48,7 +48,7 @@ def filter_prompts(groups: Sequence[PromptGroup], rho: float, rng: random.Random
     if rho < 0:
         raise ValueError(f"rho must be >= 0, not {rho}")
     answerable = [i for i, g in enumerate(groups) if any(g.local_correct)]
-    candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct and any(g.asked)]
+    candidates = [i for i, g in enumerate(groups) if not any(g.local_correct) and g.cloud_correct and any(g.asked) and not all(g.asked)]
     allowed = rho * len(answerable)
     cap = int(allowed + 1e-9)
     if stochastic and rng.random() < allowed - cap:
