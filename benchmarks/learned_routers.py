@@ -82,7 +82,7 @@ def main(data_root: Path | None, keys: list[str], names: list[str]) -> None:
         base = row["test"].get(BASELINE)
         print(f"| {row['key']} | {row['best']} | {row['test'][row['best']].value:.3f} | "
               f"{base.value:.3f} | {row['lead']} |" if base else f"| {row['key']} | {row['best']} | - | - | - |")
-    print("\ntraining seconds (3 CV fits + 1 final fit; the first run also embeds the prompts):")
+    print("\ntraining seconds (the CV fits + 1 final fit; the first run also embeds the prompts):")
     for row in rows:
         print(f"  {row['key']}: " + ", ".join(f"{n} {s:.0f}s" for n, s in row["seconds"].items()))
 

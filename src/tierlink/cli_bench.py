@@ -21,6 +21,7 @@ from tierlink.bench.pair import FloatArray
 from tierlink.bench.plots import plot_curves, plot_selection
 from tierlink.bench.report import metric_cells, write_report
 from tierlink.bench.scores import read_scores, write_scores
+from tierlink.bench.splits import default_test_fraction
 from tierlink.cli_case_study import conversations
 from tierlink.cli_fail import fail
 from tierlink.core.errors import TierlinkError
@@ -45,13 +46,12 @@ def _prepare(outcomes: str, data_root: Path | None, weak: str | None, strong: st
     console = Console(stderr=True)
     with console.status(f"loading {outcomes}"):
         frame = load_from(outcomes, data_root)
-    is_file = bool(Path(outcomes).suffix)
     if weak is None or strong is None:
-        if is_file:
+        if Path(outcomes).suffix:
             raise TierlinkError("give --weak and --strong for an outcome table file")
         spec = dataset_spec(outcomes)
         weak, strong = weak or spec.weak, strong or spec.strong
-    fraction = test_fraction if test_fraction is not None else (1.0 if is_file else 0.3)
+    fraction = test_fraction if test_fraction is not None else default_test_fraction(outcomes)
     prepared = prepare(outcomes, frame, weak, strong, fraction, seed, source_split)
     console.print(f"[dim]evaluating {_split_words(prepared, fraction, frame['prompt_id'].nunique())}[/]")
     return prepared

@@ -17,6 +17,7 @@ from tierlink.bench.datasets import dataset_spec, load_dataset, load_from
 from tierlink.bench.evaluate import prepare
 from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
+from tierlink.bench.splits import default_test_fraction
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
 from tierlink.cli_fail import fail
 from tierlink.cli_models import ModelOption, config_for
@@ -180,8 +181,7 @@ def _prompts(model: Path, prompts: Path | None, outcomes: str | None, data_root:
         raise DataError("score", "nothing to score", "give --prompts FILE or --outcomes KEY")
     _, meta = load_router(model)
     frame = load_from(outcomes, data_root)
-    whole = bool(Path(outcomes).suffix)  # a table file is the user's own test table: every prompt of it
-    prepared = prepare(outcomes, frame, meta.weak, meta.strong, 1.0 if whole else 0.3, seed, source_split)
+    prepared = prepare(outcomes, frame, meta.weak, meta.strong, default_test_fraction(outcomes), seed, source_split)
     return prompts_of(prepared.pair, frame)
 
 

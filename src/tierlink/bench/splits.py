@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pandas as pd
 from pydantic import BaseModel
@@ -28,6 +29,11 @@ class SplitReport(BaseModel):
 def normalise_prompt(text: str) -> str:
     """Case- and whitespace-insensitive form used to find the same prompt under two ids."""
     return _SPACE.sub(" ", text).strip().lower()
+
+
+def default_test_fraction(outcomes: str) -> float:
+    """A table file is the user's own test table (all of it); a dataset key keeps its 30% test split."""
+    return 1.0 if Path(outcomes).suffix else 0.3
 
 
 def hash_split(prompt_id: str, test_fraction: float, seed: int = 0) -> str:

@@ -1,8 +1,9 @@
 """How likely the trained device is to ask, prompt by prompt: log P(the answer is the help tag
-alone | prompt) under its policy (an answer that ends with the tag after other words is not
-counted, so this is a lower bound on asking). Served answers are greedy, so a policy that asks on 15% of samples may never ask as
-served; ranking prompts by this probability shows whether RL taught *where* to ask even when it
-did not teach *how often*. An analysis for benchmarks (torch); serving reads the greedy tag."""
+alone | prompt) under its policy. An answer that ends with the tag after other words is not
+counted, so this is a lower bound on asking. Served answers are greedy, so a policy that asks on
+15% of samples may never ask as served; ranking prompts by this probability shows whether RL
+taught *where* to ask even when it did not teach *how often*. An analysis for benchmarks
+(torch); serving reads the greedy tag."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ BATCH = 32
 
 
 def help_log_likelihoods(config: SelfTrainConfig, run: Path, items: Sequence[TaskItem]) -> list[float]:
-    """log P(HELP_TAG | prompt) at temperature 1 under the run's trained adapter, per item."""
+    """log P(the answer is HELP_TAG alone | prompt) at temperature 1 under the run's adapter, per item."""
     import torch
 
     chat = model_catalogue().require(config.device, "--device").prompt_format == "chat"

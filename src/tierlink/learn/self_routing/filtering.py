@@ -8,9 +8,10 @@ the cap is therefore rounded stochastically (floor, plus one with the fractional
 probability), so it equals rho * |D1| on average.
 
 A D2 prompt is one whose only reward came from a call: some sample asked and the cloud was right.
-A group in which no sample asked earns 0 everywhere, so its leave-one-out weights are all zero;
-so does one in which every sample asked (all earn alpha_cloud); counting either against the cap would spend the budget on updates that teach nothing (in the first
-runs the cap of ~1 prompt per step mostly went to such groups, and asking was unlearned).
+A group in which no sample asked earns 0 everywhere, and one in which every sample asked earns
+alpha_cloud everywhere: either way its leave-one-out weights are all zero. Counting such groups
+against the cap would spend it on updates that teach nothing (in the first runs the cap of ~1
+prompt per step mostly went to groups where nobody asked, and asking was unlearned).
 """
 
 from __future__ import annotations
