@@ -179,7 +179,7 @@ def main(args: argparse.Namespace) -> None:
                 tables[ratio].setdefault(method_key(result.method), []).append(result)
     for ratio, by_method in tables.items():
         print_table(ratio, by_method, len(args.runs), args.test, commit)
-    if args.plot is not None and len(args.ratios) > 1:
+    if args.plot is not None:
         trained = run_config(args.runs[0]).call_ratio
         plot_sweep(tables, args.plot, f"self-routing, {len(args.runs)} seed(s), {args.test} test prompts; trained at a "
                                       f"{trained:.0%} cap, served at each cap (commit {commit})")
@@ -193,4 +193,7 @@ if __name__ == "__main__":
     parser.add_argument("--ratios", type=float, nargs="+", default=[0.3])
     parser.add_argument("--test", type=int, default=150)
     parser.add_argument("--plot", type=Path, help="with several --ratios: accuracy against the cap, as a PNG")
-    main(parser.parse_args())
+    parsed = parser.parse_args()
+    if parsed.plot is not None and len(parsed.ratios) < 2:
+        parser.error("--plot draws accuracy against the cap: give at least two --ratios")
+    main(parsed)

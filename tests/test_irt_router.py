@@ -3,11 +3,15 @@ a pair classifier on held-out prompts of a real multi-model table (the shipped L
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 from tierlink.bench.datasets import dataset_spec, load_from
 from tierlink.bench.evaluate import evaluate, prepare
-from tierlink.bench.intervals import apgr_difference
+from tierlink.bench.intervals import apgr_difference, apgr_intervals
+from tierlink.core.errors import DataError
 from tierlink.learn.data import PairData, prompts_of
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.routers import ROUTERS
@@ -42,3 +46,18 @@ def test_bootstrap_intervals_are_paired_and_separate_a_real_lead() -> None:
     assert same.value == same.low == same.high == 0  # paired: a router against itself never differs
     lead = apgr_difference(prepared.pair, gain, -gain, draws=100)  # the oracle against its reverse
     assert lead.low > 0.5
+
+
+def test_an_interval_keeps_its_sign_when_the_models_nearly_tie_and_empty_input_is_a_clear_error() -> None:
+    spec = dataset_spec("llmrouter")
+    pair = prepare("llmrouter", load_from("llmrouter", None), spec.weak, spec.strong, 0.3, 0, True).pair
+    swing = np.zeros(len(pair))
+    swing[:21], swing[21:40] = 1.0, -1.0  # each model wins 20 prompts and the strong one 2 more: gap 2/n
+    near_tie = dataclasses.replace(pair, strong_score=pair.weak_score + swing)
+    interval = apgr_intervals(near_tie, {"oracle": swing}, draws=200)["oracle"]
+    # a resample's own gap often crosses zero; divided by it, the oracle's APGR would flip sign
+    assert 0 < interval.low < interval.value < interval.high and np.isfinite(interval.high)
+    tie = dataclasses.replace(pair, strong_score=pair.weak_score.copy())
+    assert apgr_intervals(tie, {"any": swing})["any"].high == 0.0
+    with pytest.raises(DataError, match="no prompts"):
+        apgr_difference(pair.subset(np.array([], dtype=int)), swing[:0], swing[:0])

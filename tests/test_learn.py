@@ -106,6 +106,19 @@ def test_unknown_router_and_bad_model_dir(tmp_path: Path) -> None:
         load_router(tmp_path)
 
 
+def test_a_table_where_one_model_always_wins_is_refused_with_the_fix(tmp_path: Path) -> None:
+    rows = [(f"p{i}", f"question {i} about {'cats' if i % 2 else 'dogs'}", "qa", model, 1.0)
+            for i in range(40) for model in ("small", "large")]
+    frame = pd.DataFrame(rows, columns=["prompt_id", "prompt", "task", "model", "score"])
+    for name in ("irt", "tfidf-logreg", "best"):
+        with pytest.raises(DataError, match="beats the weak one on 0 of 40.*always use the weak model"):
+            train_router(frame, "small", "large", name, tmp_path / name)
+    frame.loc[(frame["model"] == "small") & frame["prompt_id"].isin(["p0", "p1"]), "score"] = 0.0
+    with pytest.raises(DataError, match="beats the weak one on 2 of 40 training prompts \\(a router needs 3\\)"):
+        train_router(frame, "small", "large", "best", tmp_path / "best")  # too few for 3 stratified folds
+    assert train_router(frame, "small", "large", "logreg", tmp_path / "logreg").router == "logreg"
+
+
 def _tierlink(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tierlink.cli", *args], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "160"})

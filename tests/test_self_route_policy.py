@@ -60,3 +60,17 @@ async def test_help_asked_with_the_cloud_over_budget_keeps_the_device_answer_wit
     result = await session.ask(Request.of("What is 1 + 0?", prompt_id="q1"))
     assert result.endpoint == "device" and result.used_draft and "over the budget" in result.reason
     assert session.stats.by_endpoint == {"device": 1}
+
+
+async def test_a_device_fallback_answer_that_asks_for_help_is_shown_without_the_tag() -> None:
+    table, profiles = _table(), endpoint_profiles()
+    endpoints = {"device": ReplayEndpoint("device", table, "device", profiles["laptop-cpu/gemma3-270m-q4"], "device"),
+                 "cloud": ReplayEndpoint("cloud", table, "cloud", profiles["gpt-4o-mini"], "cloud")}
+    session = Session(endpoints, "device", make_policy("always-cloud"), Budget(dollars=1e-9), expected_turns=2,
+                      scorer=LexicalRelevance(), history_plan=HistoryPlan(kind="none"),
+                      device_history=HistoryPlan(kind="none"))
+    asked = await session.ask(Request.of("What is 1 + 0?", prompt_id="q1"))  # the cloud does not fit: the device answers
+    assert asked.endpoint == "device" and asked.fallback and not asked.used_draft and asked.answer == "I do not know."
+    only_tag = await session.ask(Request.of("What is 9 + 0?", prompt_id="q9"))
+    assert only_tag.refused and "only asked for help" in only_tag.reason
+    assert "unknown" not in " ".join(m.content for m in session.history)

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from sklearn.model_selection import RepeatedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from tierlink import __version__
 from tierlink.bench.curve import routing_curve
@@ -20,7 +20,7 @@ from tierlink.core.errors import DataError
 from tierlink.learn.data import PairData, Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.routers import ALL_ROUTERS, POSTHOC_ROUTERS, ROUTERS
-from tierlink.learn.routers.base import Router, RouterMeta, load_router
+from tierlink.learn.routers.base import Router, RouterMeta, load_router, needs_strong
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -55,14 +55,28 @@ def cv_repeats(prompts: int) -> int:
 def cross_validate(name: str, data: PairData, cache: EmbeddingCache, folds: int = 3, seed: int = 0,
                    repeats: int | None = None) -> float:
     """Mean held-out APGR of router `name` over k folds of the training prompts, repeated on
-    `repeats` shuffles (default `cv_repeats`: a small table's single split is mostly noise)."""
+    `repeats` shuffles (default `cv_repeats`: a small table's single split is mostly noise);
+    folds are stratified on whether the strong model was needed, so each fold sees both outcomes."""
     results = []
-    splitter = RepeatedKFold(n_splits=folds, n_repeats=repeats or cv_repeats(len(data.prompts)), random_state=seed)
-    for train_index, test_index in splitter.split(np.arange(len(data.prompts))):
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats or cv_repeats(len(data.prompts)),
+                                       random_state=seed)
+    for train_index, test_index in splitter.split(np.arange(len(data.prompts)), needs_strong(data)):
         router = make_router(name).fit(data.subset(train_index), cache)
         held_out = data.subset(test_index)
         results.append(apgr_of(held_out, router.score(held_out.prompts, cache)))
     return float(np.mean(results))
+
+
+def _check_learnable(data: PairData, least: int) -> None:
+    """Refuse a table where one model always wins: every classifier needs both outcomes."""
+    wins = int(needs_strong(data).sum())
+    for count, side, fix in ((wins, "the strong model beats the weak one", "always use the weak model"),
+                             (len(data.prompts) - wins, "the weak model is as good as the strong one",
+                              "always use the strong model")):
+        if count < least:
+            raise DataError(f"outcomes of {data.weak} and {data.strong}",
+                            f"{side} on {count} of {len(data.prompts)} training prompts (a router needs {least})",
+                            f"give more prompts where the two models differ, or {fix}")
 
 
 def train_router(
@@ -72,6 +86,7 @@ def train_router(
     """Fit router `name` (or the cross-validated `best`) on every prompt of `frame`; save it to `out`."""
     cache = cache or EmbeddingCache()
     data = PairData.from_outcomes(frame, weak, strong)
+    _check_learnable(data, folds if name == "best" else 1)
     report = progress or (lambda stage, done, total: None)
     total = len(data.prompts)
     report("embedding prompts", 0, total)

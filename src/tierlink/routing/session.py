@@ -287,7 +287,7 @@ class Session:
 
     def _finish(self, turn: int, request: Request, action: Action, call: Call, violations: int,
                 used_draft: bool = False, fallback: bool = False, down_tier: bool = False) -> TurnResult:
-        if used_draft and asks_for_help(call.completion.text):  # the help went unanswered: never show the tag
+        if asks_for_help(call.completion.text):  # whatever the path (draft, fallback), the help went unanswered
             shown = without_help_tag(call.completion.text)
             if not shown.strip():
                 return self._refuse(turn, action, [Miss(f"{action.reason}; the device's draft only asked for help")], violations)
