@@ -131,7 +131,7 @@ def test_keys_budgets_and_rate_limits(tmp_path: Path, upstream_port: int) -> Non
         assert _cli("keys", "revoke", "slow", "--database", str(db)).returncode == 0
         with pytest.raises(openai.AuthenticationError, match="revoked"):
             limited.chat.completions.create(model="edge", messages=HI)
-        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"authorization": f"Bearer {secret}"}).text
         assert 'tierlink_budget_refusals_total{scope="key"} 1.0' in metrics and "tierlink_rate_limited_total 1.0" in metrics
 
 

@@ -3,7 +3,10 @@
 Routes are prefixed by the fault: /{fault}/v1/chat/completions with fault in
 ok | ratelimit (429 + Retry-After the first N calls) | error500 | stall | halfstream |
 slowMS (answers after MS milliseconds: a latency-bound API) | jsonrepair (invalid JSON when asked
-for JSON, valid when asked to repair) | jsonbroken (never valid JSON).
+for JSON, valid when asked to repair) | jsonbroken (never valid JSON) | badline (a stream line, or
+a body, that is not JSON) | hugeusage (reports 1M/1M tokens) | negusage (negative tokens) |
+textusage (tokens as a string) | surrogate (a lone surrogate in the answer) | longtext (20,000
+characters, whatever max_tokens says) | bigbody (a 5 MB answer).
 GET /stats returns how many calls each fault route received. Run:
     python tests/servers/fault_server.py PORT
 """
@@ -18,7 +21,7 @@ from collections import Counter
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 RATE_LIMITED_CALLS = 2
 RETRY_AFTER_S = "1"
@@ -42,7 +45,7 @@ def create_app() -> FastAPI:
         return {"object": "list", "data": [{"id": "fault-model", "object": "model", "owned_by": "test"}]}
 
     @app.post("/{fault}/v1/chat/completions", response_model=None)
-    async def chat(fault: str, request: Request) -> JSONResponse | StreamingResponse:
+    async def chat(fault: str, request: Request) -> Response:
         body = await request.json()
         calls[fault] += 1
         if fault == "ratelimit" and calls[fault] <= RATE_LIMITED_CALLS:
@@ -59,11 +62,42 @@ def create_app() -> FastAPI:
         if fault in ("jsonrepair", "jsonbroken") and "JSON" in prompt:
             repaired = fault == "jsonrepair" and "Reply again with JSON" in prompt
             return JSONResponse(_completion(_valid_json(prompt) if repaired else '{"oops": [1,'))
+        if fault in LYING:
+            return _lie(fault, bool(body.get("stream")))
         if body.get("stream"):
             return StreamingResponse(_stream(fault == "halfstream"), media_type="text/event-stream")
         return JSONResponse(_completion("all good"))
 
     return app
+
+
+LYING = {"badline", "hugeusage", "negusage", "textusage", "surrogate", "longtext", "bigbody"}
+LIED_USAGE = {"hugeusage": {"prompt_tokens": 1_000_000, "completion_tokens": 1_000_000, "total_tokens": 2_000_000},
+              "negusage": {"prompt_tokens": -1_000_000, "completion_tokens": -5, "total_tokens": -1_000_005},
+              "textusage": {"prompt_tokens": "seven", "completion_tokens": 2, "total_tokens": 9}}
+
+
+def _lie(fault: str, stream: bool) -> Response:
+    """An answer that breaks the protocol or lies about itself (escaped ASCII JSON, so a lone
+    surrogate goes over the wire as the \\ud800 escape a JSON encoder writes for it)."""
+    text = {"surrogate": "bad \ud800 text", "longtext": "x" * 20_000, "bigbody": "y" * 5_000_000}.get(fault, "all good")
+    usage = LIED_USAGE.get(fault, {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9})
+    if not stream:
+        if fault == "badline":
+            return Response("{not json", media_type="application/json")
+        payload = _completion(text) | {"usage": usage}
+        return Response(json.dumps(payload), media_type="application/json")
+
+    async def events():  # type: ignore[no-untyped-def]
+        if fault == "badline":
+            yield "data: {not json\n\n"
+        piece = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()), "model": "fault-model",
+                 "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]}
+        yield "data: " + json.dumps(piece) + "\n\n"
+        yield "data: " + json.dumps({"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0,
+                                      "model": "fault-model", "choices": [], "usage": usage}) + "\n\n"
+        yield "data: [DONE]\n\n"
+    return StreamingResponse(events(), media_type="text/event-stream")
 
 
 def _valid_json(prompt: str) -> str:

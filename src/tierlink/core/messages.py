@@ -88,6 +88,8 @@ class Completion(BaseModel):
     )
     recorded_score: float | None = Field(None, description="Replay only: the recorded score.")
     notes: tuple[str, ...] = ()
+    usage_capped: bool = Field(False, description="The upstream reported more tokens than the call could use; "
+                                                   "billed at that bound instead.")
 
     @property
     def mean_logprob(self) -> float | None:

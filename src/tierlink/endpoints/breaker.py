@@ -3,7 +3,8 @@
 Closed: calls go through; `failures_to_open` consecutive failures open it. Open: calls fail at
 once (no waiting on a dead upstream) and the session sees the endpoint as unavailable, so
 policies route around it. After `reset_after_s` one probe call is let through (half-open): its
-success closes the breaker, its failure opens it again. Client errors (4xx other than 429) say
+success closes the breaker, its failure opens it again. An answer whose usage had to be capped
+(the upstream reported more tokens than the call could use) counts as a failure. Client errors (4xx other than 429) say
 nothing about the endpoint's health and do not count.
 """
 
@@ -113,7 +114,7 @@ class BreakerEndpoint(WrappedEndpoint):
         except BaseException:
             self.breaker.released()
             raise
-        self.breaker.succeeded()
+        self._judge_answer(completion)
         return completion
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
@@ -124,7 +125,7 @@ class BreakerEndpoint(WrappedEndpoint):
         try:
             async for chunk in self.inner.stream(request):
                 if chunk.completion is not None:
-                    self.breaker.succeeded()
+                    self._judge_answer(chunk.completion)
                     verdict = True
                 yield chunk
         except TierlinkError as exc:
@@ -134,6 +135,13 @@ class BreakerEndpoint(WrappedEndpoint):
         finally:
             if not verdict:
                 self.breaker.released()
+
+    def _judge_answer(self, completion: Completion) -> None:
+        """An answer closes the breaker, unless its upstream over-reported usage (a lie counts)."""
+        if completion.usage_capped:
+            self.breaker.failed()
+        else:
+            self.breaker.succeeded()
 
     def _judge(self, error: TierlinkError) -> None:
         if counts_against(error):

@@ -1,8 +1,11 @@
-"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, ...) via the `openai` SDK.
+"""Any OpenAI-compatible server (OpenAI, vLLM, Ollama, llama.cpp server, ...) over its HTTP API.
 
-The SDK's own retries are off: tierlink retries 429 and 5xx a bounded number of times,
-honouring Retry-After, and maps every failure to a typed tierlink error that keeps the
-upstream message. A whole-call deadline bounds stalls that trickle bytes.
+Plain pooled HTTP (httpx), not the `openai` SDK: the SDK's request building costs about 1 ms a
+call, which a gateway pays on every request, and its stream reader holds any line an upstream
+sends in memory, however long. tierlink retries 429 and 5xx a bounded number of times, honouring
+Retry-After, and maps every failure to a typed tierlink error that keeps the upstream message. A
+whole-call deadline bounds stalls that trickle bytes; a byte cap bounds what is read; what the
+upstream reports is checked (`upstream_checks`) before it is billed or shown.
 """
 
 from __future__ import annotations
@@ -13,12 +16,10 @@ import random
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import httpx
-import openai
 
 from tierlink.core.errors import (
     EndpointError,
@@ -31,7 +32,15 @@ from tierlink.core.tokens import CHARS_PER_TOKEN
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
 from tierlink.endpoints.profile import EndpointProfile
-from tierlink.endpoints.upstream_errors import error_message, status_error, upstream_message
+from tierlink.endpoints.sse import sse_data
+from tierlink.endpoints.upstream_checks import (
+    bounded_text,
+    checked_usage,
+    encodable,
+    output_char_cap,
+    response_byte_cap,
+)
+from tierlink.endpoints.upstream_errors import error_message, status_error
 
 T = TypeVar("T")
 _TOP_LOGPROBS = 20
@@ -64,49 +73,61 @@ class OpenAICompatEndpoint(Endpoint):
         self.first_chunk_timeout_s = min(first_chunk_timeout_s or timeout_s, timeout_s)
         self.base_url = base_url
         self.api_key_env = api_key_env
-        # one pair of clients per event loop: a connection pool belongs to the loop that opened
-        # it, and a CLI or a benchmark may run several loops over one endpoint
-        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Clients] = weakref.WeakKeyDictionary()
-
-    def _clients_here(self) -> _Clients:
-        loop = asyncio.get_running_loop()
-        clients = self._loops.get(loop)
-        if clients is None:
-            key = os.environ.get(self.api_key_env) or "no-key"
-            clients = _Clients(
-                sdk=openai.AsyncOpenAI(base_url=self.base_url, api_key=key, timeout=self.timeout_s, max_retries=0),
-                http=httpx.AsyncClient(base_url=self.base_url.rstrip("/") + "/", timeout=self.timeout_s,
-                                       headers={"Authorization": f"Bearer {key}"},
-                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100)))
-            self._loops[loop] = clients
-        return clients
-
-    @property
-    def _client(self) -> openai.AsyncOpenAI:
-        """The SDK client, for streams."""
-        return self._clients_here().sdk
+        # one client per event loop: a connection pool belongs to the loop that opened it, and a
+        # CLI or a benchmark may run several loops over one endpoint
+        self._loops: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
 
     @property
     def _poster(self) -> httpx.AsyncClient:
-        """A plain pooled HTTP client for non-streaming calls: the SDK's request building and
-        response models cost about 1 ms per call, which a gateway pays on every request."""
-        return self._clients_here().http
+        """This event loop's pooled HTTP client, with the key from `api_key_env`."""
+        loop = asyncio.get_running_loop()
+        client = self._loops.get(loop)
+        if client is None:
+            key = os.environ.get(self.api_key_env) or "no-key"
+            client = httpx.AsyncClient(base_url=self.base_url.rstrip("/") + "/", timeout=self.timeout_s,
+                                       headers={"Authorization": f"Bearer {key}"},
+                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
+            self._loops[loop] = client
+        return client
 
     async def aclose(self) -> None:
-        """Close this event loop's clients (pools are per loop); other loops' clients stay open."""
-        clients = self._loops.pop(asyncio.get_running_loop(), None)
-        if clients is not None:
-            await clients.sdk.close()
-            await clients.http.aclose()
+        """Close this event loop's client (pools are per loop); other loops' clients stay open."""
+        client = self._loops.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
 
-    async def _post(self, body: dict[str, Any]) -> Any:
-        """POST chat/completions; the JSON answer, or the same typed errors as the SDK path."""
+    async def _open_stream(self, body: dict[str, Any], byte_cap: int) -> httpx.Response:
+        """POST a streaming chat/completions; the response once its headers are in (a typed error if not 2xx)."""
         try:
-            response = await self._poster.post("chat/completions", json=body)
+            response = await self._poster.send(self._poster.build_request("POST", "chat/completions", json=body),
+                                               stream=True)
         except httpx.TimeoutException as exc:
             raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
         except httpx.HTTPError as exc:
             raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                content = await _read_capped(response, byte_cap) or b""
+            finally:
+                await response.aclose()
+            failed = httpx.Response(response.status_code, headers=response.headers, content=content)
+            raise status_error(self.name, response.status_code, response.headers, error_message(failed))
+        return response
+
+    async def _post(self, body: dict[str, Any], byte_cap: int) -> Any:
+        """POST chat/completions; the JSON answer, or the same typed errors as the SDK path. A
+        body over `byte_cap` bytes is not read further: an answer that big broke `max_tokens`."""
+        try:
+            async with self._poster.stream("POST", "chat/completions", json=body) as response:
+                content = await _read_capped(response, byte_cap)
+        except httpx.TimeoutException as exc:
+            raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
+        except httpx.HTTPError as exc:
+            raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
+        if content is None:
+            raise EndpointError(self.name, f"answer larger than {byte_cap} bytes for max_tokens {body['max_tokens']}; "
+                                           "not read further", status=response.status_code)
+        response = httpx.Response(response.status_code, headers=response.headers, content=content)
         if response.status_code >= 400:
             raise status_error(self.name, response.status_code, response.headers, error_message(response))
         try:
@@ -117,12 +138,16 @@ class OpenAICompatEndpoint(Endpoint):
     async def complete(self, request: Request) -> Completion:
         """One POST, retried as configured; a malformed answer is an EndpointError, not a crash."""
         started = time.perf_counter()
-        response = await self._with_retries(lambda: self._post(self._body(request)))
+        response = await self._with_retries(lambda: self._post(self._body(request), response_byte_cap(request)))
         wall = time.perf_counter() - started
         try:  # a malformed answer is the endpoint's failure (fallback, breaker), not a crash
             choice = response.choices[0]
+            text = getattr(choice.message, "content", None) or ""
+            if not isinstance(text, str):
+                raise TypeError(f"message content is a {type(text).__name__}, not text")
             return self._completion(
-                text=getattr(choice.message, "content", None) or "",
+                request,
+                text=text,
                 usage=getattr(response, "usage", None),
                 latency=Latency(decode_s=wall),
                 finish_reason=getattr(choice, "finish_reason", None),
@@ -136,43 +161,56 @@ class OpenAICompatEndpoint(Endpoint):
         """SSE with per-chunk deadlines; usage is estimated (and marked) if the server sends none."""
         started = time.perf_counter()
         body = self._body(request) | {"stream": True, "stream_options": {"include_usage": True}}
-        stream = await self._with_retries(lambda: self._client.chat.completions.create(**body), self.first_chunk_timeout_s,
-                                          waiting_for="first chunk")
+        cap = response_byte_cap(request)
+        response = await self._with_retries(lambda: self._open_stream(body, cap), self.first_chunk_timeout_s,
+                                            waiting_for="first chunk")
         parts: list[str] = []
+        room = output_char_cap(request)
         logprobs: list[Any] = []
         usage = None
         finish_reason = None
         first_token_at: float | None = None
-        chunks = aiter(stream)
+        chunks = aiter(sse_data(self.name, response, cap))
         try:
             while True:
                 try:  # per-chunk deadline: no timeout context may span a `yield`
                     deadline = self._remaining(started) if parts else min(self._remaining(started), self._first_chunk_left(started))
-                    chunk = await asyncio.wait_for(anext(chunks), deadline)
+                    chunk = _namespace(await asyncio.wait_for(anext(chunks), deadline))
                 except StopAsyncIteration:
                     break
-                usage = chunk.usage or usage
-                if not chunk.choices:
+                usage = getattr(chunk, "usage", None) or usage
+                if not getattr(chunk, "choices", None):
                     continue
                 choice = chunk.choices[0]
-                finish_reason = choice.finish_reason or finish_reason
-                if choice.logprobs is not None and choice.logprobs.content:
-                    logprobs.extend(choice.logprobs.content)
-                text = choice.delta.content or ""
+                finish_reason = getattr(choice, "finish_reason", None) or finish_reason
+                content = getattr(getattr(choice, "logprobs", None), "content", None)
+                if content:
+                    logprobs.extend(content)
+                piece = getattr(getattr(choice, "delta", None), "content", None) or ""
+                if not isinstance(piece, str):
+                    raise TypeError(f"delta content is a {type(piece).__name__}, not text")
+                text = encodable(piece)[0]
+                if len(text) > room:  # longer than max_tokens allows: stop reading, as a length stop
+                    text, finish_reason = text[:room], "length"
+                room -= len(text)
                 if text:
                     first_token_at = first_token_at or time.perf_counter()
                     parts.append(text)
                     yield StreamChunk(text=text)
+                if finish_reason == "length" and room == 0:
+                    break
         except TimeoutError as exc:
             if not parts:
                 raise EndpointTimeout(self.name, f"no first chunk within {self.first_chunk_timeout_s:.1f}s") from exc
             raise EndpointTimeout(self.name, f"stream exceeded {self.timeout_s:.1f}s") from exc
-        except (openai.APIError, httpx.HTTPError) as exc:
+        except httpx.HTTPError as exc:
             raise EndpointUnavailable(
                 self.name, f"stream broke after {len(parts)} chunk(s): {exc}"
             ) from exc
+        except (ValueError, AttributeError, TypeError) as exc:  # a line that is not a chat chunk
+            raise EndpointError(self.name, f"malformed stream chunk after {len(parts)} chunk(s): {exc}") from exc
         finally:
-            await stream.close()
+            await response.aclose()
         if finish_reason is None:
             raise EndpointUnavailable(
                 self.name, f"stream ended after {len(parts)} chunk(s) without a finish reason"
@@ -181,6 +219,7 @@ class OpenAICompatEndpoint(Endpoint):
         ttft = (first_token_at or ended) - started
         text = "".join(parts)
         completion = self._completion(
+            request,
             text=text,
             usage=usage or _estimated_usage(request, text),
             latency=Latency(prefill_s=ttft, decode_s=ended - started - ttft),
@@ -212,6 +251,7 @@ class OpenAICompatEndpoint(Endpoint):
 
     def _completion(
         self,
+        request: Request,
         text: str,
         usage: Any,
         latency: Latency,
@@ -219,27 +259,32 @@ class OpenAICompatEndpoint(Endpoint):
         logprobs: tuple[tuple[float, ...], tuple[dict[str, float], ...]] | None,
         notes: tuple[str, ...],
     ) -> Completion:
-        input_tokens = getattr(usage, "prompt_tokens", 0) or 0
-        output_tokens = getattr(usage, "completion_tokens", 0) or 0
-        details = getattr(usage, "prompt_tokens_details", None)
-        cached = getattr(details, "cached_tokens", 0) or 0
+        """The answer as billed and shown: usage checked against the call's bound, text encodable
+        and no longer than `max_tokens` allows (a longer one is cut and ends as a length stop)."""
+        counts = checked_usage(self.name, request, usage)
+        text, cleaned = encodable(text)
+        text, cut = bounded_text(request, text)
+        if cut:
+            finish_reason = "length"
+            notes = (*notes, f"answer cut to {len(text)} characters: longer than max_tokens {request.max_tokens} allows")
         return Completion(
             text=text,
             endpoint=self.name,
             model=self.model,
             usage=Usage(
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                cached_tokens=cached,
+                input_tokens=counts.input_tokens,
+                output_tokens=counts.output_tokens,
+                cached_tokens=counts.cached_tokens,
                 latency=latency,
-                dollars=self.profile.dollars(input_tokens, output_tokens, cached),
+                dollars=self.profile.dollars(counts.input_tokens, counts.output_tokens, counts.cached_tokens),
                 origins=frozenset({"live"}),
             ),
             origin="live",
             finish_reason=finish_reason,
             token_logprobs=logprobs[0] if logprobs else None,
             top_logprobs=logprobs[1] if logprobs else None,
-            notes=notes,
+            notes=(*notes, *cleaned, *counts.notes),
+            usage_capped=counts.capped,
         )
 
     def _remaining(self, started: float) -> float:
@@ -258,15 +303,11 @@ class OpenAICompatEndpoint(Endpoint):
             try:
                 async with asyncio.timeout(deadline_s):
                     return await call()
-            except (TimeoutError, openai.APITimeoutError) as exc:
+            except TimeoutError as exc:
                 raise EndpointTimeout(self.name, f"no {waiting_for} within {deadline_s:.1f}s") from exc
-            except openai.APIStatusError as exc:
-                error = status_error(self.name, exc.status_code, exc.response.headers, upstream_message(exc))
-            except openai.APIConnectionError as exc:
-                error = EndpointUnavailable(self.name, f"cannot connect: {exc.__cause__ or exc}")
             except EndpointTimeout:
                 raise
-            except EndpointError as exc:  # the plain-HTTP path raises typed errors itself
+            except EndpointError as exc:  # the HTTP calls raise typed errors themselves
                 error = exc
             wait = self._retry_wait(error, attempt)
             if wait is None:
@@ -287,12 +328,14 @@ class OpenAICompatEndpoint(Endpoint):
         return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
 
 
-@dataclass(frozen=True)
-class _Clients:
-    """The two clients of one event loop, sharing the endpoint's URL, key and timeout."""
-
-    sdk: openai.AsyncOpenAI
-    http: httpx.AsyncClient
+async def _read_capped(response: httpx.Response, byte_cap: int) -> bytes | None:
+    """The body, or None once it passes `byte_cap` bytes (the rest is never read into memory)."""
+    received = bytearray()
+    async for piece in response.aiter_bytes():
+        received += piece
+        if len(received) > byte_cap:
+            return None
+    return bytes(received)
 
 
 def _namespace(value: Any) -> Any:

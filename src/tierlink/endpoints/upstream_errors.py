@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import openai
 
 from tierlink.core.errors import EndpointError, RateLimited
 from tierlink.endpoints.retry_after import retry_after_seconds
@@ -29,13 +28,3 @@ def error_message(response: httpx.Response) -> str:
     if isinstance(inner, dict) and inner.get("message"):
         return str(inner["message"])
     return str(body)[:300]
-
-
-def upstream_message(exc: openai.APIStatusError) -> str:
-    """The upstream's own message from the SDK's error, else the SDK's summary."""
-    body = exc.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return exc.message

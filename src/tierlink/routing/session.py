@@ -292,6 +292,9 @@ class Session:
             if not shown.strip():
                 return self._refuse(turn, action, [Miss(f"{action.reason}; the device's draft only asked for help")], violations)
             call = dataclasses.replace(call, completion=call.completion.model_copy(update={"text": shown}))
+        if call.completion.usage_capped:  # said in the reason: the bill was cut to what the call could use
+            action = action.model_copy(update={"reason": f"{action.reason}; {call.completion.endpoint} over-reported "
+                                                         "its usage: billed at the call's bound"})
         completion = call.completion
         self.history.extend(request.messages)
         self.history.append(Message(role="assistant", content=completion.text))

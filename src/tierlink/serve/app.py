@@ -19,18 +19,19 @@ from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tierlink.serve.errors import ApiError, api_error, bad_request
-from tierlink.serve.gateway import ChatOutcome, Gateway, new_request_id
-from tierlink.serve.refusals import Refusal
+from tierlink.serve.gateway import SESSION_HEADER, ChatOutcome, Gateway, new_request_id
+from tierlink.serve.refusals import Refusal, Unauthorized
 from tierlink.serve.wire import ChatRequest
 
 log = logging.getLogger("tierlink.serve")
-SESSION_HEADER = "X-Tierlink-Session"
+CHAT_PATH = "/v1/chat/completions"
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed request (OpenAI error object)"},
     401: {"description": "Missing, invalid or revoked API key"},
@@ -43,11 +44,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(gateway: Gateway) -> FastAPI:
     """The gateway's HTTP app: routes, error mapping, the OpenAPI spec with its models."""
-    app = FastAPI(title="tierlink gateway", version="1", lifespan=_lifespan(gateway),
-                  description="OpenAI-compatible gateway that routes each turn across device, edge and cloud.")
-    _map_errors(app)
+    app = FastAPI(title="tierlink gateway", version="1", lifespan=_lifespan(gateway), docs_url=None, redoc_url=None,
+                  openapi_url=None, description="OpenAI-compatible gateway that routes each turn across device, edge and cloud.")
+    _map_errors(app, gateway)
     _status_routes(app, gateway)
-    app.add_api_route("/v1/chat/completions", _chat_route(gateway), methods=["POST"], responses=ERRORS,
+    app.add_api_route(CHAT_PATH, _chat_route(gateway), methods=["POST"], responses=ERRORS,
                       response_model=None)
 
     def openapi() -> dict[str, Any]:
@@ -59,7 +60,22 @@ def create_app(gateway: Gateway) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    _doc_routes(app, gateway)
     return app
+
+
+def _doc_routes(app: FastAPI, gateway: Gateway) -> None:
+    """The spec and its browsable page, behind the key when keys are required (they list the models)."""
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def spec(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        gateway.authenticate(authorization)
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs(authorization: Annotated[str | None, Header()] = None) -> Response:
+        gateway.authenticate(authorization)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
 
 
 def _lifespan(gateway: Gateway) -> Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]:
@@ -77,25 +93,34 @@ def _lifespan(gateway: Gateway) -> Callable[[FastAPI], contextlib.AbstractAsyncC
     return lifespan
 
 
-def _map_errors(app: FastAPI) -> None:
-    """Every error, the engine's refusals included, as an OpenAI error object."""
+def _map_errors(app: FastAPI, gateway: Gateway) -> None:
+    """Every error, the engine's refusals included, as an OpenAI error object; a chat request
+    turned away before its route ran (a malformed body) is still counted in the metrics."""
+
+    def counted(request: Request, error: ApiError) -> JSONResponse:
+        if request.url.path == CHAT_PATH and not getattr(request.state, "counted", False):
+            gateway.metrics.rejected("unknown", error.status)
+        return error.response()
 
     @app.exception_handler(Refusal)
     async def refused(request: Request, exc: Refusal) -> JSONResponse:
-        return api_error(exc).response()
+        return counted(request, api_error(exc))
 
     @app.exception_handler(ApiError)
     async def shaped(request: Request, exc: ApiError) -> JSONResponse:
-        return exc.response()
+        return counted(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {"loc": (), "msg": "invalid request"}
         if first.get("type") == "json_invalid":
             context = first.get("ctx") or {}
-            return bad_request(f"the body is not valid JSON ({context.get('error', 'decode error')})").response()
+            return counted(request, bad_request(f"the body is not valid JSON ({context.get('error', 'decode error')})"))
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return bad_request(f"{where or 'body'}: {first.get('msg', 'invalid')}", where or None).response()
+        if first.get("type") == "string_unicode":  # a lone surrogate: the same answer as the model's own check
+            return counted(request, bad_request(f"{where}: the text holds a lone surrogate (not valid Unicode); "
+                                                "send UTF-8 text", where, "invalid_value"))
+        return counted(request, bad_request(f"{where or 'body'}: {first.get('msg', 'invalid')}", where or None))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -116,13 +141,19 @@ def _status_routes(app: FastAPI, gateway: Gateway) -> None:
         return {"status": "ok"}
 
     @app.get("/ready", responses={503: {"description": "Endpoints still loading"}})
-    async def ready() -> JSONResponse:
-        if gateway.ready:
-            return JSONResponse({"ready": True, "endpoints": list(gateway.deployment.endpoints)})
-        return ApiError(503, "endpoints are still loading", "server_error", "not_ready").response()
+    async def ready(authorization: Annotated[str | None, Header()] = None) -> JSONResponse:
+        """Open to probes; the endpoint names only to a caller with a key when keys are required."""
+        if not gateway.ready:
+            return ApiError(503, "endpoints are still loading", "server_error", "not_ready").response()
+        try:
+            gateway.authenticate(authorization)
+        except Unauthorized:
+            return JSONResponse({"ready": True})
+        return JSONResponse({"ready": True, "endpoints": list(gateway.deployment.endpoints)})
 
-    @app.get("/metrics")
-    async def metrics() -> Response:
+    @app.get("/metrics", responses={401: ERRORS[401]})
+    async def metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+        gateway.authenticate(authorization)
         return Response(gateway.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/models", responses={401: ERRORS[401]})
@@ -133,21 +164,27 @@ def _status_routes(app: FastAPI, gateway: Gateway) -> None:
 
 
 def _chat_route(gateway: Gateway) -> Callable[..., Any]:
-    async def chat(body: ChatRequest, authorization: Annotated[str | None, Header()] = None,
+    async def chat(body: ChatRequest, http: Request, authorization: Annotated[str | None, Header()] = None,
                    x_tierlink_session: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
         started = time.perf_counter()
-        caller = gateway.authenticate(authorization)
+        model_label = body.model if body.model in gateway.policies else "unknown"  # bounded label values
+        gateway.metrics.in_flight.inc()
+
+        def finished(status: int) -> None:
+            http.state.counted = True
+            gateway.metrics.request_done(model_label, status, body.stream, time.perf_counter() - started)
+
+        try:
+            caller = gateway.authenticate(authorization)
+        except Refusal as exc:
+            finished(api_error(exc).status)
+            raise
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
         live = body.stream and gateway.config.serve.stream == "live"
         pieces: asyncio.Queue[str] = asyncio.Queue()
         request_id = new_request_id()  # before the turn: live chunks carry it too
-        gateway.metrics.in_flight.inc()
         turn = gateway.track(asyncio.create_task(
             gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None, request_id)))
-        model_label = body.model if body.model in gateway.policies else "unknown"  # bounded label values
-
-        def finished(status: int) -> None:
-            gateway.metrics.request_done(model_label, status, body.stream, time.perf_counter() - started)
 
         first = asyncio.ensure_future(pieces.get()) if live else None
         if first is None:  # shielded: a client that leaves does not cancel the turn
@@ -157,7 +194,7 @@ def _chat_route(gateway: Gateway) -> Callable[..., Any]:
         if first is not None and first.done():
             chunks = _Chunks(f"chatcmpl-{request_id}", int(time.time()), body.model)
             return StreamingResponse(_live_sse(chunks, first.result(), pieces, turn, include_usage, finished),
-                                     media_type="text/event-stream")
+                                     media_type="text/event-stream", headers=_live_headers(request_id, x_tierlink_session or body.user))
         if first is not None:  # the turn ended before any piece: a plain answer or a proper HTTP error
             first.cancel()
         try:
@@ -296,6 +333,15 @@ def _headers(outcome: ChatOutcome) -> dict[str, str]:
                "X-Request-Id": outcome.request_id, "X-Tierlink-Dollars": f"{result.usage.dollars:.8f}"}
     if outcome.session_id:
         headers[SESSION_HEADER] = _header_safe(outcome.session_id, 200)
+    return headers
+
+
+def _live_headers(request_id: str, session_id: str | None) -> dict[str, str]:
+    """What is known when a live stream starts: the request and the session (who answers and
+    what it cost come in the final chunk's `tierlink` field)."""
+    headers = {"X-Request-Id": request_id}
+    if session_id:
+        headers[SESSION_HEADER] = _header_safe(session_id, 200)
     return headers
 
 

@@ -40,9 +40,9 @@ class ApiError(Exception):
         return JSONResponse(self.body(), status_code=self.status, headers=self.headers)
 
 
-def bad_request(message: str, param: str | None = None) -> ApiError:
-    """400: the request itself is wrong; `param` names the offending field."""
-    return ApiError(400, message, "invalid_request_error", "invalid_request", param)
+def bad_request(message: str, param: str | None = None, code: str = "invalid_request") -> ApiError:
+    """400: the request itself is wrong; `param` names the offending field, `code` OpenAI's kind."""
+    return ApiError(400, message, "invalid_request_error", code, param)
 
 
 def unauthorized(message: str, param: str | None = None) -> ApiError:
@@ -75,6 +75,8 @@ def api_error(refusal: Refusal) -> ApiError:
     """The OpenAI error object for a refusal of the gateway's engine."""
     if isinstance(refusal, RateLimited):
         return rate_limited(refusal.message, refusal.retry_after_s)
+    if isinstance(refusal, BadRequest):
+        return bad_request(refusal.message, refusal.param, refusal.code)
     return _SHAPES[type(refusal)](refusal.message, refusal.param)
 
 

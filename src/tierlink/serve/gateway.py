@@ -20,7 +20,8 @@ from tierlink.config.load import device_cascade
 from tierlink.config.schema import TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.ledger import Ledger
-from tierlink.core.messages import Request
+from tierlink.core.messages import Message, Request
+from tierlink.core.tokens import estimated_tokens_of
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
 from tierlink.network.linked_endpoint import LinkedEndpoint
@@ -29,11 +30,19 @@ from tierlink.routing.session import Resumed, Session, TextSink, TurnResult
 from tierlink.serve.keys import KeyRecord
 from tierlink.serve.metrics import GatewayMetrics
 from tierlink.serve.ratelimit import RateLimiter
-from tierlink.serve.refusals import OverBudget, RateLimited, Unauthorized, Unavailable, UnknownModel
+from tierlink.serve.refusals import (
+    BadRequest,
+    OverBudget,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    UnknownModel,
+)
 from tierlink.serve.store import SessionRecord, SpendRecord, Store
-from tierlink.serve.wire import ChatRequest
+from tierlink.serve.wire import MAX_SESSION_ID_CHARS, ChatRequest
 
 TIER_ORDER = {"cloud": 0, "edge": 1, "device": 2}
+SESSION_HEADER = "X-Tierlink-Session"
 
 
 def new_request_id() -> str:
@@ -172,6 +181,10 @@ class Gateway:
         if policy is None:
             raise UnknownModel(f"unknown model '{body.model}': use one of {', '.join(self.models())}", "model")
         messages = body.tierlink_messages()
+        self._check_context(messages, body.output_cap)
+        if session_header is not None and len(session_header) > MAX_SESSION_ID_CHARS:
+            raise BadRequest(f"the {SESSION_HEADER} header is {len(session_header)} characters; a session id may be at "
+                             f"most {MAX_SESSION_ID_CHARS}", SESSION_HEADER)
         self._admit(caller)
         public = session_header or body.user
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
@@ -200,6 +213,15 @@ class Gateway:
                               key_dollars_left=None if key_left is None else key_left - result.usage.dollars)
         self._raise_if_refused(result, scope)
         return outcome
+
+    def _check_context(self, messages: list[Message], output_cap: int) -> None:
+        """A request no endpoint's context window can hold is the client's error (400), not a budget one."""
+        window = max(endpoint.profile.context_window for endpoint in self.deployment.endpoints.values())
+        prompt = estimated_tokens_of(messages)
+        if prompt + output_cap > window:
+            raise BadRequest(f"the largest context window here is {window} tokens, but the request needs about "
+                             f"{prompt + output_cap} ({prompt} in the messages, {output_cap} for the completion); "
+                             "shorten the messages or lower max_tokens", "messages", "context_length_exceeded")
 
     def _admit(self, caller: Caller) -> None:
         """The key's rate limit and dollars, checked before anything runs."""
@@ -266,7 +288,8 @@ class Gateway:
             request_id=request_id, session_id=previous.session_id or None, key_id=caller.key_id, model=model,
             endpoint=result.endpoint, outcome=outcome, input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
             cached_tokens=usage.cached_tokens, dollars=usage.dollars, seconds=usage.latency.total_s), updated, charges.charges)
-        self.metrics.turn(result.endpoint, result.fallback, charges.charges)
+        capped = result.completion is not None and result.completion.usage_capped
+        self.metrics.turn(result.endpoint, result.fallback, charges.charges, capped)
         return result, left
 
     def _lock(self, session_id: str | None) -> asyncio.Lock:

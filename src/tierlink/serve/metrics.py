@@ -37,6 +37,8 @@ class GatewayMetrics:
         self.duration = Histogram("tierlink_request_duration_seconds", "Wall time of chat requests.",
                                   ["model", "stream"], registry=r,
                                   buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120))
+        self.usage_capped = Counter("tierlink_usage_capped", "Answers whose upstream reported more tokens than the "
+                                    "call could use (billed at the bound), by endpoint.", ["endpoint"], registry=r)
         self.in_flight = Gauge("tierlink_requests_in_flight", "Chat requests being answered now.", registry=r)
         self.breaker = Gauge("tierlink_breaker_state", "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open.",
                              ["endpoint"], registry=r)
@@ -46,12 +48,14 @@ class GatewayMetrics:
         for endpoint, breaker in breakers.items():
             self.breaker.labels(endpoint).set_function(lambda b=breaker: BREAKER_CODES[b.state])
 
-    def turn(self, endpoint: str | None, fallback: bool, charges: Iterable[Charge]) -> None:
+    def turn(self, endpoint: str | None, fallback: bool, charges: Iterable[Charge], usage_capped: bool = False) -> None:
         """A finished turn: who answered, and each of its charges under the endpoint that made it."""
         if endpoint is not None:
             self.routes.labels(endpoint).inc()
             if fallback:
                 self.fallbacks.labels(endpoint).inc()
+            if usage_capped:
+                self.usage_capped.labels(endpoint).inc()
         for charge in charges:
             usage = charge.usage
             self.tokens.labels(charge.endpoint, "input").inc(usage.input_tokens)
@@ -64,6 +68,10 @@ class GatewayMetrics:
         self.in_flight.dec()
         self.requests.labels(model, str(status)).inc()
         self.duration.labels(model, str(stream).lower()).observe(seconds)
+
+    def rejected(self, model: str, status: int) -> None:
+        """A chat request turned away before it was routed (a malformed body): counted, not timed."""
+        self.requests.labels(model, str(status)).inc()
 
     def render(self) -> bytes:
         """The registry in Prometheus text format, for GET /metrics."""

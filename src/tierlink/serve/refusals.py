@@ -15,7 +15,11 @@ class Refusal(TierlinkError):
 
 
 class BadRequest(Refusal):
-    """The request asks for something tierlink cannot honour."""
+    """The request asks for something tierlink cannot honour; `code` is OpenAI's error code."""
+
+    def __init__(self, message: str, param: str | None = None, code: str = "invalid_request") -> None:
+        super().__init__(message, param)
+        self.code = code
 
 
 class Unauthorized(Refusal):

@@ -2,19 +2,29 @@
 onto a tierlink Request.
 
 Unknown OpenAI parameters are accepted and ignored (clients send many), but parameters the
-gateway cannot honour (n > 1, tool messages, image parts) are refused with a 400 that says so.
+gateway cannot honour (n > 1, tools, logprobs, response formats, tool messages, image parts) are
+refused with a 400 that names them, rather than answered as if they had been honoured. Types are
+strict where a lax reading would surprise (`"stream": "yes"` is a 400, not a stream), text must
+be encodable (a lone surrogate is a 400, not a crash), and a session id is bounded.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from tierlink.core.messages import Message
 from tierlink.serve.refusals import BadRequest
 
 DEFAULT_MAX_TOKENS = 256
+MAX_SESSION_ID_CHARS = 256  # a session id is a key in the store, not a payload
+# OpenAI parameters whose effect the gateway cannot give; a value other than the harmless one is a 400
+UNSUPPORTED: dict[str, tuple[object, ...]] = {
+    "tools": (None, []), "functions": (None, []), "tool_choice": (None, "none"), "function_call": (None, "none"),
+    "logprobs": (None, False), "top_logprobs": (None, 0), "response_format": (None, {"type": "text"}),
+    "audio": (None,), "modalities": (None, ["text"]),
+}
 
 
 class TextPart(BaseModel):
@@ -41,7 +51,7 @@ class StreamOptions(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class ChatRequest(BaseModel):
@@ -51,7 +61,7 @@ class ChatRequest(BaseModel):
 
     model: str = Field(min_length=1, description="A routing model (tierlink-auto, ...) or an endpoint name.")
     messages: list[ChatMessage] = Field(min_length=1)
-    stream: bool = False
+    stream: StrictBool = False
     stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
@@ -59,7 +69,22 @@ class ChatRequest(BaseModel):
     stop: str | list[str] | None = None
     n: int | None = Field(None, ge=1)
     seed: int | None = None
-    user: str | None = Field(None, description="Used as the session id when no X-Tierlink-Session header is sent.")
+    user: str | None = Field(None, max_length=MAX_SESSION_ID_CHARS,
+                             description="Used as the session id when no X-Tierlink-Session header is sent.")
+
+    @model_validator(mode="after")
+    def _honourable(self) -> ChatRequest:
+        """Refuse what would be silently ignored, and text no encoder can write."""
+        for name, harmless in UNSUPPORTED.items():
+            value = (self.model_extra or {}).get(name)
+            if value not in harmless:
+                raise BadRequest(f"'{name}' is not supported by the tierlink gateway (it would be ignored); "
+                                 "remove it", name, "unsupported_parameter")
+        where = _unencodable(self.model_dump(include={"model", "messages", "stop", "user"}), "")
+        if where is not None:
+            raise BadRequest(f"{where}: the text holds a lone surrogate (not valid Unicode); send UTF-8 text",
+                             where, "invalid_value")
+        return self
 
     def tierlink_messages(self) -> list[Message]:
         """The conversation as tierlink Messages (developer -> system); 400 for what cannot be mapped."""
@@ -99,3 +124,19 @@ def _text(content: str | list[TextPart] | None, index: int) -> str:
                               f"messages[{index}].content")
         texts.append(part.text)
     return "\n".join(texts)
+
+
+def _unencodable(value: Any, path: str) -> str | None:
+    """The path of the first string in `value` that UTF-8 cannot encode (a lone surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "body"
+        return None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _unencodable(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
