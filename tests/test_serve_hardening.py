@@ -4,6 +4,7 @@ unbounded spend, a clean 400 that names the field, and a fallback where an upstr
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +26,7 @@ WORST_HI_16 = endpoint_profiles()["gpt-4o"].dollars(26, 16)  # "hi" at most 26 p
 
 def _config(path: Path, port: int, **serve: object) -> Path:
     """device and edge healthy; one cloud endpoint per lie; a broken cloud falls back to the edge."""
-    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in LIARS}
+    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in (*LIARS, "slow500")}
     config = {
         "nodes": {"robot": {"tier": "device"}, "edge": {"tier": "edge"}, "cloud": {"tier": "cloud"}},
         "links": {"robot-edge": {"a": "robot", "b": "edge", **FAST_LINK}, "robot-cloud": {"a": "robot", "b": "cloud", **FAST_LINK}},
@@ -99,6 +100,28 @@ def test_over_reported_usage_cannot_break_the_keys_hard_limit(served: tuple[int,
         assert store.key_spent(_key_id(db, tight)) == pytest.approx(2 * WORST_HI_16) and 2 * WORST_HI_16 <= 0.0005
     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", headers={"authorization": f"Bearer {tight}"}).text
     assert 'tierlink_usage_capped_total{endpoint="c-hugeusage"} 2.0' in metrics
+
+
+def test_concurrent_requests_of_one_key_each_hold_only_their_own_call(served: tuple[int, Path, str]) -> None:
+    port, db, _ = served
+    with Store(db) as store:  # room for two cloud calls' worst cases at once, not three
+        secret = store.create_key("two-at-once", dollars_limit=2.5 * WORST_HI_16)[0]
+
+    async def three() -> list[dict]:
+        api = openai.AsyncOpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key=secret, max_retries=0, timeout=60)
+        try:
+            answers = await asyncio.gather(*(api.chat.completions.create(model="c-slow500", messages=HI, max_tokens=16)
+                                             for _ in range(3)))
+        finally:
+            await api.close()
+        return [a.model_extra["tierlink"] for a in answers]  # type: ignore[index]
+
+    extras = asyncio.run(three())
+    by = sorted(extra["endpoint"] for extra in extras)
+    assert by == ["c-slow500", "c-slow500", "edge"]  # the third does not fit beside the two in flight: the free edge
+    assert any("shared budget" in extra["reason"] for extra in extras if extra["endpoint"] == "edge")
+    with Store(db) as store:
+        assert 0 < store.key_spent(_key_id(db, secret)) <= 2.5 * WORST_HI_16
 
 
 @pytest.mark.parametrize("body, param, code", [

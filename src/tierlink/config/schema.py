@@ -48,6 +48,9 @@ class _EndpointBase(_Strict):
     profile: str | EndpointProfile = Field(
         description="A registry name, or a full inline profile for hardware not in the registry."
     )
+    max_concurrency: int | None = Field(None, ge=1, description=(
+        "Gateway: calls at once; default 1 for in-process llama.cpp (it answers one at a time), unbounded otherwise."))
+    max_queue: int = Field(4, ge=0, description="Gateway: calls that may wait for a slot; one more is turned away at once.")
 
 
 class LlamaCppConfig(_EndpointBase):

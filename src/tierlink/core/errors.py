@@ -46,6 +46,15 @@ class EndpointUnavailable(EndpointError):
     """The endpoint cannot be reached at all (connection refused, DNS, closed mid-stream)."""
 
 
+class EndpointBusy(EndpointUnavailable):
+    """Every slot of the endpoint is taken and its queue is full (or the wait passed the request's
+    deadline): try another, or come back in `retry_after` seconds. Says nothing of its health."""
+
+    def __init__(self, endpoint: str, message: str, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(endpoint, message)
+
+
 class RateLimited(EndpointError):
     """The endpoint answered 429 and retries ran out; `retry_after` is its last hint."""
 

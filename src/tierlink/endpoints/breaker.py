@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Literal
 
-from tierlink.core.errors import EndpointError, EndpointUnavailable, TierlinkError
+from tierlink.core.errors import EndpointBusy, EndpointError, EndpointUnavailable, TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.endpoints.base import Endpoint, StreamChunk, WrappedEndpoint
 
@@ -81,7 +81,10 @@ class CircuitBreaker:
 
 
 def counts_against(error: TierlinkError) -> bool:
-    """Does this failure say the endpoint is unhealthy (not that the request was bad)?"""
+    """Does this failure say the endpoint is unhealthy (not that the request was bad, or that
+    its queue was full)?"""
+    if isinstance(error, EndpointBusy):
+        return False
     if isinstance(error, EndpointError) and error.status is not None:
         return error.status >= 500 or error.status == 429
     return True

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tierlink.core.deadline import seconds_left, within_deadline
 from tierlink.core.errors import (
     EndpointError,
     EndpointTimeout,
@@ -288,7 +289,7 @@ class OpenAICompatEndpoint(Endpoint):
         )
 
     def _remaining(self, started: float) -> float:
-        return max(0.0, self.timeout_s - (time.perf_counter() - started))
+        return within_deadline(max(0.0, self.timeout_s - (time.perf_counter() - started)))
 
     def _first_chunk_left(self, started: float) -> float:
         return max(0.0, self.first_chunk_timeout_s - (time.perf_counter() - started))
@@ -298,19 +299,19 @@ class OpenAICompatEndpoint(Endpoint):
         """Run `call` with a deadline per try (default: the whole-call timeout); retry
         429/5xx/connection errors, bounded, honouring Retry-After."""
         attempt = 0
-        deadline_s = deadline_s or self.timeout_s
         while True:
+            limit_s = within_deadline(deadline_s or self.timeout_s)  # the request's deadline, if nearer
             try:
-                async with asyncio.timeout(deadline_s):
+                async with asyncio.timeout(limit_s):
                     return await call()
             except TimeoutError as exc:
-                raise EndpointTimeout(self.name, f"no {waiting_for} within {deadline_s:.1f}s") from exc
+                raise EndpointTimeout(self.name, f"no {waiting_for} within {limit_s:.1f}s") from exc
             except EndpointTimeout:
                 raise
             except EndpointError as exc:  # the HTTP calls raise typed errors themselves
                 error = exc
-            wait = self._retry_wait(error, attempt)
-            if wait is None:
+            wait, left = self._retry_wait(error, attempt), seconds_left()
+            if wait is None or (left is not None and wait >= left):  # no retry would end before the deadline
                 raise error
             attempt += 1
             await asyncio.sleep(wait)

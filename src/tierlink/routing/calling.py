@@ -9,8 +9,9 @@ from dataclasses import dataclass
 
 from tierlink.context.prefix_cache import PrefixTracker
 from tierlink.core.budget import Budget
-from tierlink.core.errors import TierlinkError
+from tierlink.core.errors import EndpointBusy, TierlinkError
 from tierlink.core.messages import Completion, Request
+from tierlink.core.shared_dollars import SharedDollars
 from tierlink.core.tokens import estimate_tokens, estimated_tokens_of
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint, collect
@@ -36,8 +37,9 @@ def worst_case(endpoint: Endpoint, request: Request) -> Usage:
 
 
 async def attempt(name: str, endpoint: Endpoint, outgoing: Outgoing, budget: Budget, prefixes: PrefixTracker,
-                  sink: TextSink | None = None, stream: bool = False) -> Attempt:
-    """Reserve the worst case, then call; a Miss explains why nothing came back."""
+                  sink: TextSink | None = None, stream: bool = False, shared: SharedDollars | None = None) -> Attempt:
+    """Reserve the worst case (from `shared` dollars too, while the call runs), then call; a Miss
+    explains why nothing came back."""
     request = outgoing.request
     try:
         worst = worst_case(endpoint, request)
@@ -46,6 +48,22 @@ async def attempt(name: str, endpoint: Endpoint, outgoing: Outgoing, budget: Bud
     if not budget.fits(worst):
         return Attempt(Miss(f"{name} does not fit the budget left (needs up to ${worst.dollars:.5f}, "
                             f"~{worst.latency.total_s:.1f}s; left {budget_left(budget)})", over_budget=True))
+    if shared is not None and not shared.hold(worst.dollars):
+        return Attempt(Miss(f"{name} does not fit the shared budget beside the calls in flight (needs up to "
+                            f"${worst.dollars:.5f}; ${shared.free:.5f} free)", over_budget=True))
+    tried: Attempt | None = None
+    try:
+        tried = await _called(name, endpoint, outgoing, worst, prefixes, sink, stream)
+        return tried
+    finally:
+        if shared is not None:
+            shared.settle(worst.dollars, tried.charge.dollars if tried is not None and tried.charge is not None else 0.0)
+
+
+async def _called(name: str, endpoint: Endpoint, outgoing: Outgoing, worst: Usage, prefixes: PrefixTracker,
+                  sink: TextSink | None, stream: bool) -> Attempt:
+    """The call itself, reserved already: its answer, or why it failed and what it billed."""
+    request = outgoing.request
     received: list[str] = []  # what came back before any failure (and went to the sink, if any)
     try:
         if sink is not None or stream:
@@ -56,7 +74,8 @@ async def attempt(name: str, endpoint: Endpoint, outgoing: Outgoing, budget: Bud
         billed = _estimate_partial(endpoint, request, "".join(received)) if received else None
         partial = sink is not None and bool(received)  # the listener already has part of this answer
         why = f"{name} failed after part of its answer was sent: {exc}" if partial else f"{name} failed: {exc}"
-        return Attempt(Miss(why, partial=partial), charge=billed, reserved=worst)
+        busy = exc.retry_after if isinstance(exc, EndpointBusy) else None
+        return Attempt(Miss(why, partial=partial, retry_after_s=busy), charge=billed, reserved=worst)
     completion = with_prefix_cache(name, endpoint, prefixes, request, completion)
     return Attempt(Call(completion, outgoing.sent, outgoing.plan), charge=completion.usage, reserved=worst)
 

@@ -19,6 +19,7 @@ from tierlink.core.budget import Budget
 from tierlink.core.errors import TierlinkError
 from tierlink.core.ledger import Charge, ChargeKind, ChargeSink
 from tierlink.core.messages import Completion, Message, Request
+from tierlink.core.shared_dollars import SharedDollars
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.routing.calling import TextSink, attempt, worst_case
@@ -55,6 +56,7 @@ class Session:
         stream_upstream: bool = False,
         charges: ChargeSink | None = None,
         resumed: Resumed | None = None,
+        shared: SharedDollars | None = None,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -65,6 +67,7 @@ class Session:
         self.device = device
         self.policy = policy
         self.budget = budget or Budget()
+        self.shared = shared  # dollars shared with other sessions (a key's): each call holds its worst case
         self.zones = dict(zones or {n: e.profile.privacy_zone for n, e in endpoints.items()})
         self.residency = residency or Residency()
         self.preparer = Preparer(self.residency, selector or AttachmentSelector(), self.zones, device,
@@ -135,18 +138,6 @@ class Session:
             return self.budget.fits(self._worst_case(action.endpoint, request, action))
         except TierlinkError:
             return False
-
-    def worst_case_dollars(self, request: Request) -> float:
-        """What one turn of `request` could cost at most if every endpoint were called once with
-        the full history: a hold to take from a shared budget (a key's) before asking."""
-        total = 0.0
-        for name in self.endpoints:
-            action = Action(endpoint=name, reason="estimate", history=HistoryPlan(kind="full"))
-            try:
-                total += self._worst_case(name, request, action).dollars
-            except TierlinkError:
-                continue
-        return total
 
     # -- deciding ----------------------------------------------------------------------------
 
@@ -247,7 +238,7 @@ class Session:
         if name != self.device and plan.kind == "summary":
             await self._summarise(request.turn, plan)
         outgoing = self.preparer.prepare(name, endpoint, request, action, tuple(self.history), self._summary)
-        tried = await attempt(name, endpoint, outgoing, self.budget, self.prefixes, sink, self.stream_upstream)
+        tried = await attempt(name, endpoint, outgoing, self.budget, self.prefixes, sink, self.stream_upstream, self.shared)
         if tried.charge is not None:
             self._charge(request.turn, kind if isinstance(tried.outcome, Call) else "partial", name, tried.charge)
             if tried.reserved is not None and tried.charge.dollars > tried.reserved.dollars + 1e-12:
@@ -316,5 +307,12 @@ class Session:
             turn=turn, answer="", endpoint=None, reason=f"refused: nothing fits or answers ({'; '.join(map(str, misses))})",
             action=action, usage=self._turn_spent, budget_left=self.budget, refused=True,
             over_budget=all(m.over_budget for m in misses), partial=any(m.partial for m in misses),
+            retry_after_s=_busy_for(misses),
             latency_violation=self.stats.latency_violations > violations,
         )
+
+
+def _busy_for(misses: list[Miss]) -> float | None:
+    """When every miss was a full queue: the soonest any endpoint expects a free slot."""
+    waits = [m.retry_after_s for m in misses]
+    return None if not waits or None in waits else min(w for w in waits if w is not None)

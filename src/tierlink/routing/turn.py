@@ -30,6 +30,7 @@ class TurnResult(BaseModel):
     refused: bool = False
     over_budget: bool = False  # refused only because no call fitted the budget left
     partial: bool = False  # refused after part of an answer had streamed to the sink
+    retry_after_s: float | None = None  # refused because every endpoint tried was busy: when to come back
     fallback: bool = False
     down_tier: bool = False  # answered lower down because the chosen call did not fit the budget left
     used_draft: bool = False
@@ -69,6 +70,7 @@ class Miss:
     why: str
     over_budget: bool = False
     partial: bool = False  # part of the answer had already gone to the sink: no fallback
+    retry_after_s: float | None = None  # the endpoint was busy (queue full): when a slot should be free
 
     def __str__(self) -> str:
         return self.why

@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 
 from tierlink.serve.refusals import (
     BadRequest,
+    Busy,
     OverBudget,
     RateLimited,
     Refusal,
@@ -71,8 +72,16 @@ def unavailable(message: str, param: str | None = None) -> ApiError:
     return ApiError(503, message, "server_error", "no_endpoint_available", param)
 
 
+def busy(message: str, retry_after_s: float) -> ApiError:
+    """503 with Retry-After: the endpoints' queues are full; the request was not started."""
+    return ApiError(503, message, "server_error", "overloaded",
+                    headers={"Retry-After": str(max(1, round(retry_after_s + 0.5)))})
+
+
 def api_error(refusal: Refusal) -> ApiError:
     """The OpenAI error object for a refusal of the gateway's engine."""
+    if isinstance(refusal, Busy):
+        return busy(refusal.message, refusal.retry_after_s)
     if isinstance(refusal, RateLimited):
         return rate_limited(refusal.message, refusal.retry_after_s)
     if isinstance(refusal, BadRequest):

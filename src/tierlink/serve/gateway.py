@@ -17,12 +17,16 @@ from dataclasses import dataclass
 
 from tierlink.config.build import Deployment, build_deployment
 from tierlink.config.load import device_cascade
-from tierlink.config.schema import TierlinkConfig
+from tierlink.config.schema import LlamaCppConfig, TierlinkConfig
 from tierlink.core.budget import Budget
+from tierlink.core.deadline import deadline_in
 from tierlink.core.ledger import Ledger
 from tierlink.core.messages import Message, Request
+from tierlink.core.shared_dollars import SharedDollars
 from tierlink.core.tokens import estimated_tokens_of
 from tierlink.core.usage import Latency, Usage
+from tierlink.endpoints.admission import AdmissionEndpoint
+from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy, make_policy
@@ -32,6 +36,7 @@ from tierlink.serve.metrics import GatewayMetrics
 from tierlink.serve.ratelimit import RateLimiter
 from tierlink.serve.refusals import (
     BadRequest,
+    Busy,
     OverBudget,
     RateLimited,
     Unauthorized,
@@ -86,33 +91,48 @@ class Gateway:
         self.metrics = metrics or GatewayMetrics()
         self.require_keys = require_keys
         self.deployment: Deployment = build_deployment(config, record_transfers=False)  # each request records its own charges
+        self.admission: dict[str, AdmissionEndpoint] = {}
         self.breakers = self._guard_endpoints()
         self.metrics.watch_breakers(self.breakers)
+        self.metrics.watch_queues(self.admission)
         self.policies = self._policies()
         self.fallback = config.serve.fallback or tuple(sorted(
             config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))
         self.limiter = RateLimiter()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._turns: set[asyncio.Task[ChatOutcome]] = set()  # running turns, held so none is collected mid-flight
-        self._held: dict[str, float] = {}  # dollars held by each key's requests in flight
+        self._shared: dict[str, SharedDollars] = {}  # each key's dollars while it has requests in flight
         self.ready = False
 
     # -- set-up -----------------------------------------------------------------------------
 
     def _guard_endpoints(self) -> dict[str, CircuitBreaker]:
-        """Every endpoint but the device (the last resort) behind its own circuit breaker."""
+        """Every endpoint behind a bounded queue (`_admitted`), and every one but the device (the
+        last resort) behind its own circuit breaker."""
         settings = self.config.serve.breaker
         breakers = {}
         for name, endpoint in self.deployment.endpoints.items():
-            if name == self.deployment.device:
-                continue
-            breaker = CircuitBreaker(settings.failures_to_open, settings.reset_after_s)
-            if isinstance(endpoint, LinkedEndpoint):
-                endpoint.inner = BreakerEndpoint(endpoint.inner, breaker)
+            linked = endpoint if isinstance(endpoint, LinkedEndpoint) else None
+            inner = self._admitted(name, linked.inner if linked else endpoint)
+            if name != self.deployment.device:
+                breaker = CircuitBreaker(settings.failures_to_open, settings.reset_after_s)
+                inner = BreakerEndpoint(inner, breaker)
+                breakers[name] = breaker
+            if linked is not None:
+                linked.inner = inner
             else:
-                self.deployment.endpoints[name] = BreakerEndpoint(endpoint, breaker)
-            breakers[name] = breaker
+                self.deployment.endpoints[name] = inner
         return breakers
+
+    def _admitted(self, name: str, endpoint: Endpoint) -> Endpoint:
+        """`endpoint` behind its admission limits: in-process models one call at a time by default."""
+        spec = self.config.endpoints[name]
+        limit = spec.max_concurrency or (1 if isinstance(spec, LlamaCppConfig) else None)
+        if limit is None:
+            return endpoint
+        admitted = AdmissionEndpoint(endpoint, limit, spec.max_queue)
+        self.admission[name] = admitted
+        return admitted
 
     def _policies(self) -> dict[str, Policy]:
         config = self.config
@@ -194,23 +214,25 @@ class Gateway:
             previous = self._previous(session_id, caller, public)
             resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),
                               previous.turns, previous.last_endpoint)
-            key_left, hold = self._hold_for(caller, policy, resumed, request)
-            limits = [x for x in (previous.dollars_left, hold) if x is not None]
-            scope = "key" if hold is not None and (previous.dollars_left is None or hold <= previous.dollars_left) else "session"
-            try:  # from here on the hold is released whatever happens
+            shared = self._shared_for(caller)
+            key_left = None if shared is None else shared.left
+            limits = [x for x in (previous.dollars_left, key_left) if x is not None]
+            scope = "key" if key_left is not None and (previous.dollars_left is None or key_left <= previous.dollars_left) else "session"
+            try:  # from here on the key's shared dollars are let go whatever happens
                 charges = Ledger()  # this request's charges, written with its spend row
                 budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
                 session = self.deployment.session(policy, budget, fallback=self.fallback, resumed=resumed, charges=charges,
-                                                  stream_upstream=self.config.serve.stream_upstream)
-                # shielded: a client that goes away does not cancel a turn that may already cost money
-                result, left = await asyncio.shield(self._turn(session, request, request_id, body.model, caller,
-                                                               previous, charges, sink))
+                                                  stream_upstream=self.config.serve.stream_upstream, shared=shared)
+                # shielded: a client that goes away does not cancel a turn that may already cost money;
+                # every wait inside (a queue for a slot, an upstream call) ends at the request's cap
+                with deadline_in(self._request_latency()):
+                    result, left = await asyncio.shield(self._turn(session, request, request_id, body.model, caller,
+                                                                   previous, charges, sink))
             finally:
-                if hold is not None:
-                    self._held[caller.key_id] -= hold  # type: ignore[index]
+                self._let_go(caller, shared)
         outcome = ChatOutcome(request_id=request_id, created=int(time.time()), model=body.model, session_id=public,
                               result=result, session_dollars_left=left,
-                              key_dollars_left=None if key_left is None else key_left - result.usage.dollars)
+                              key_dollars_left=None if shared is None else max(0.0, shared.left))
         self._raise_if_refused(result, scope)
         return outcome
 
@@ -248,18 +270,25 @@ class Gateway:
             raise OverBudget(f"session '{public}' has used its budget (spent ${spent:.6f}; start a new session id)")
         return record or SessionRecord(session_id=session_id or "", key_id=caller.key_id, dollars_left=left)
 
-    def _hold_for(self, caller: Caller, policy: Policy, resumed: Resumed, request: Request) -> tuple[float | None, float | None]:
-        """A key's budget is shared by its concurrent requests: each holds what it could spend at
-        most while it runs, so together they can never spend more than the key has left.
-        Returns the key's dollars left and this request's hold (both None without a key limit)."""
+    def _shared_for(self, caller: Caller) -> SharedDollars | None:
+        """The key's dollars, shared by its requests in flight: each of their calls holds its own
+        worst case while it runs, so together they never spend more than the key has left. Read
+        from the store when no request of the key is in flight (None without a key limit)."""
         key = caller.key
         if key is None or key.dollars_limit is None:
-            return None, None
-        key_left = key.dollars_limit - self.store.key_spent(key.key_id)  # re-read: others may have spent since
-        probe = self.deployment.session(policy, Budget(), fallback=self.fallback, resumed=resumed, charges=None)
-        hold = min(max(0.0, key_left - self._held.get(key.key_id, 0.0)), probe.worst_case_dollars(request))
-        self._held[key.key_id] = self._held.get(key.key_id, 0.0) + hold
-        return key_left, hold
+            return None
+        shared = self._shared.get(key.key_id)
+        if shared is None:
+            shared = self._shared[key.key_id] = SharedDollars(key.dollars_limit - self.store.key_spent(key.key_id))
+        shared.users += 1
+        return shared
+
+    def _let_go(self, caller: Caller, shared: SharedDollars | None) -> None:
+        if shared is None or caller.key is None:
+            return
+        shared.users -= 1
+        if shared.users == 0:
+            self._shared.pop(caller.key.key_id, None)
 
     def _raise_if_refused(self, result: TurnResult, scope: str) -> None:
         if not result.refused:
@@ -269,6 +298,10 @@ class Gateway:
             raise OverBudget(f"no endpoint fits the {scope}'s budget left: {result.reason}")
         if result.partial:
             raise Unavailable(f"the answer broke off: {result.reason}")
+        busy = [a.retry_after_s() for a in self.admission.values() if not a.available()]
+        if result.retry_after_s is not None or busy:
+            wait = min([w for w in (result.retry_after_s, *busy) if w is not None])
+            raise Busy(f"every endpoint that could answer is at its limit; retry in about {wait:.1f}s ({result.reason})", wait)
         raise Unavailable(f"no endpoint could answer: {result.reason}")
 
     async def _turn(self, session: Session, request: Request, request_id: str, model: str, caller: Caller,

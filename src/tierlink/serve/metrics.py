@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from tierlink.core.ledger import Charge
+from tierlink.endpoints.admission import AdmissionEndpoint
 from tierlink.endpoints.breaker import CircuitBreaker
 
 BREAKER_CODES = {"closed": 0, "half-open": 1, "open": 2}
@@ -40,8 +41,18 @@ class GatewayMetrics:
         self.usage_capped = Counter("tierlink_usage_capped", "Answers whose upstream reported more tokens than the "
                                     "call could use (billed at the bound), by endpoint.", ["endpoint"], registry=r)
         self.in_flight = Gauge("tierlink_requests_in_flight", "Chat requests being answered now.", registry=r)
+        self.queued = Gauge("tierlink_endpoint_queue_depth", "Calls waiting for a slot of the endpoint.",
+                            ["endpoint"], registry=r)
+        self.turned_away = Gauge("tierlink_endpoint_turned_away", "Calls turned away by the endpoint's full queue "
+                                 "(or its wait passing the request's deadline), since start.", ["endpoint"], registry=r)
         self.breaker = Gauge("tierlink_breaker_state", "Circuit breaker per endpoint: 0 closed, 1 half-open, 2 open.",
                              ["endpoint"], registry=r)
+
+    def watch_queues(self, queues: Mapping[str, AdmissionEndpoint]) -> None:
+        """Read each admission queue's depth and turn-aways at scrape time."""
+        for endpoint, queue in queues.items():
+            self.queued.labels(endpoint).set_function(lambda q=queue: q.waiting)
+            self.turned_away.labels(endpoint).set_function(lambda q=queue: q.turned_away)
 
     def watch_breakers(self, breakers: Mapping[str, CircuitBreaker]) -> None:
         """Read each endpoint's breaker state at scrape time."""

@@ -44,3 +44,11 @@ class RateLimited(Refusal):
 
 class Unavailable(Refusal):
     """No endpoint could answer, or the answer broke off after it began."""
+
+
+class Busy(Refusal):
+    """Every endpoint that could answer has its slots taken and its queue full; come back later."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
