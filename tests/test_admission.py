@@ -73,7 +73,8 @@ def test_the_gateway_turns_a_burst_away_with_503_and_retry_after(tmp_path: Path,
     port_up = int(fault_server.rsplit(":", 1)[1])
     device = upstream(port_up, "slow1000", "laptop-cpu/gemma3-270m-q4", "robot", max_concurrency=1, max_queue=1)
     config = write_config(tmp_path / "gw.yaml", upstream(port_up, "ok", "gpt-4o", "cloud"),
-                          upstream(port_up, "ok", "edge-l4/llama3.1-8b", "edge"), device, request_latency_s=5.0)
+                          upstream(port_up, "ok", "edge-l4/llama3.1-8b", "edge"), device, request_latency_s=5.0,
+                          fallback=["device"])  # nothing to hand a turn to: a full device is a 503
     port = free_port()
     with gateway(config, port):
         async def burst() -> list[tuple[int, float, str | None]]:
@@ -93,3 +94,25 @@ def test_the_gateway_turns_a_burst_away_with_503_and_retry_after(tmp_path: Path,
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
         assert 'tierlink_endpoint_turned_away{endpoint="device"} 4.0' in metrics
         assert 'status="500"' not in metrics
+
+
+def test_a_busy_device_hands_the_turn_to_the_next_tier(tmp_path: Path, fault_server: str) -> None:
+    port_up = int(fault_server.rsplit(":", 1)[1])
+    device = upstream(port_up, "slow1000", "laptop-cpu/gemma3-270m-q4", "robot", max_concurrency=1, max_queue=0)
+    config = write_config(tmp_path / "gw.yaml", upstream(port_up, "ok", "gpt-4o", "cloud"),
+                          upstream(port_up, "ok", "edge-l4/llama3.1-8b", "edge"), device, request_latency_s=30.0,
+                          fallback=["edge", "device"])
+    port = free_port()
+    with gateway(config, port):
+        async def two() -> list[dict]:
+            async with httpx.AsyncClient(timeout=30) as client:
+                async def one() -> dict:
+                    response = await client.post(f"http://127.0.0.1:{port}/v1/chat/completions",
+                                                 json={"model": "device", "messages": [{"role": "user", "content": "hi"}]})
+                    assert response.status_code == 200, response.text
+                    return response.json()["tierlink"]
+                return await asyncio.gather(one(), one())
+
+        answered = sorted(asyncio.run(two()), key=lambda t: t["endpoint"])
+        assert [a["endpoint"] for a in answered] == ["device", "edge"]
+        assert "queue full" in answered[1]["reason"] or "waiting (the most allowed)" in answered[1]["reason"]

@@ -194,3 +194,14 @@ def test_team_patterns_come_from_one_registry_and_an_unknown_one_is_named() -> N
     assert set(team_patterns()) == {"debate", "division", "hierarchical"}
     with pytest.raises(ValidationError, match="unknown team pattern 'swarm': use one of: debate, division, hierarchical"):
         TeamSpec(pattern="swarm")
+
+
+def test_llm_router_is_configured_from_yaml_with_its_router_named(tmp_path: Path) -> None:
+    named = build_deployment(load_config(_write(tmp_path, GOOD + "policy: {name: llm-router, params: {router: flash, min_hard: 0.7}}\n")))
+    policy = named.policy()
+    assert policy.name == "llm-router" and policy.router is named.endpoints["flash"] and policy.min_hard == 0.7  # type: ignore[attr-defined]
+    default = build_deployment(load_config(_write(tmp_path, GOOD + "policy: {name: llm-router}\n"))).policy()
+    assert default.router.name == "gemma"  # type: ignore[attr-defined]  # the device judges by default
+    wrong = build_deployment(load_config(_write(tmp_path, GOOD + "policy: {name: llm-router, params: {router: gpt9}}\n")))
+    with pytest.raises(ConfigError, match="policy.params.router.*no endpoint named 'gpt9'.*gemma, flash"):
+        wrong.policy()

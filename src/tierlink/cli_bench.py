@@ -188,6 +188,7 @@ def nway(
     data_root: DataRoot = None,
     png: Annotated[Path | None, typer.Option(help="Where to write the cost-quality PNG.")] = None,
     learned: Annotated[bool, typer.Option(help="Train the N-way router on the train split and evaluate it on the test split.")] = True,
+    save: Annotated[Path | None, typer.Option(help="Save the trained N-way router here, for the session policy `nway`.")] = None,
     seed: Seed = 0,
     source_split: SourceSplit = False,
     as_json: AsJson = False,
@@ -205,7 +206,9 @@ def nway(
         train, test, _ = split_outcomes(frame, 0.3, seed, source_split)
         with Console(stderr=True).status("training the N-way router" if learned else "evaluating"):
             cache = EmbeddingCache()
-            router = NWayRouter().fit(train, cache) if learned else None
+            router = NWayRouter().fit(train, cache) if learned or save is not None else None
+            if router is not None and save is not None:
+                router.save(save)
             evaluation = evaluate_nway(router, test, cache) if router is not None else None
         scores, costs = outcome_matrices(test)
     except TierlinkError as exc:

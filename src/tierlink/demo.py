@@ -20,7 +20,7 @@ from tierlink.core.grading import extract_choice, grade_choice
 from tierlink.core.messages import Completion, Request
 from tierlink.core.usage import Usage
 from tierlink.endpoints.outcome_table import Outcome, OutcomeTable
-from tierlink.routing.policy import Policy, make_policy
+from tierlink.routing.policy import Policy
 
 DEVICE_MAX_TOKENS = 16  # the cap the drafts the cascade is calibrated on were recorded with
 BASELINES = ("always-device", "always-cloud")
@@ -86,12 +86,8 @@ def pick_questions(table: OutcomeTable, n: int, seed: int) -> list[Outcome]:
 
 def demo_policy(deployment: Deployment, name: str | None = None) -> tuple[str, Policy]:
     """The configured policy (or `name`), with the device as router for llm-router."""
-    config = deployment.config.policy
-    chosen = name or config.name
-    params: dict[str, object] = dict(config.params) if chosen == config.name else {}
-    if chosen == "llm-router":
-        params.setdefault("router", deployment.endpoints[deployment.device])
-    return chosen, make_policy(chosen, **params)
+    chosen = name or deployment.config.policy.name
+    return chosen, deployment.policy(chosen)
 
 
 async def run_session(

@@ -44,7 +44,7 @@ from tierlink.network.link import Link
 from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.network.node import Node
 from tierlink.network.registry import link_profiles
-from tierlink.routing.policy import Policy
+from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.session import Session
 
 
@@ -67,6 +67,15 @@ class Deployment:
         zones = {name: self.nodes[spec.node].privacy_zone for name, spec in self.config.endpoints.items()}
         kw.setdefault("charges", self.ledger if self.records else None)
         return Session(self.endpoints, self.device, policy, budget, zones, **kw)
+
+    def policy(self, name: str | None = None) -> Policy:
+        """The configured policy (or `name`, without the config's parameters); a parameter naming
+        an endpoint (llm-router's `router`, default: the device) becomes that endpoint."""
+        chosen = name or self.config.policy.name
+        params: dict[str, Any] = dict(self.config.policy.params) if chosen == self.config.policy.name else {}
+        if chosen == "llm-router":
+            params.setdefault("router", self.device)
+        return make_policy(chosen, self.endpoints, **params)
 
     async def aclose(self) -> None:
         """Close every endpoint (HTTP clients, model memory); call once its sessions are done."""

@@ -8,6 +8,10 @@ oracle's frontier (AIQ over the same cost range).
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import joblib
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -22,9 +26,12 @@ from tierlink.bench.nway import (
     outcome_matrices,
     single_model_points,
 )
+from tierlink.core.errors import DataError
 from tierlink.learn.data import Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.featurize import Featurizer
+
+NWAY_FILE = "nway.joblib"
 
 
 class NWayRouter:
@@ -62,11 +69,27 @@ class NWayRouter:
                 columns[name] = predictor.predict(x)
         return pd.DataFrame(columns, index=prompts.prompt_ids)
 
+    def save(self, directory: Path) -> None:
+        """Write the router (joblib) where `load_nway` reads it (only load directories you trust)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self, directory / NWAY_FILE)
+
     def choose(self, predicted: pd.DataFrame, weight: float) -> pd.Series:
         """Per prompt, the model with the best predicted quality minus weight x price."""
         prices = np.array([self.prices[m] for m in predicted.columns])
         values = predicted.to_numpy() - weight * prices
         return pd.Series(predicted.columns[np.argmax(values, axis=1)], index=predicted.index)
+
+
+def load_nway(directory: Path) -> NWayRouter:
+    """An N-way router saved by `tierlink bench nway --save DIR`."""
+    path = directory / NWAY_FILE
+    if not path.is_file():
+        raise DataError(str(directory), f"no {NWAY_FILE} here", "train one with `tierlink bench nway -o TABLE --save DIR`")
+    router: Any = joblib.load(path)
+    if not isinstance(router, NWayRouter):
+        raise DataError(str(path), "does not hold an N-way router", "train one with `tierlink bench nway --save DIR`")
+    return router
 
 
 class NWayEvaluation(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from tierlink.core.errors import ConfigError
@@ -14,6 +15,8 @@ class Policy(ABC):
     """Decides which endpoint answers a turn. One method; state in, action out."""
 
     name: ClassVar[str]
+    # parameters that name an endpoint of the deployment (in YAML, a string) and are given as one
+    endpoint_params: ClassVar[frozenset[str]] = frozenset()
 
     @abstractmethod
     async def decide(self, state: TurnState) -> Action:
@@ -47,9 +50,17 @@ def policy_class(name: str) -> type[Policy]:
     return cls
 
 
-def make_policy(name: str, **params: Any) -> Policy:
-    """Instantiate a policy by name; unknown names and bad parameters are ConfigErrors."""
+def make_policy(name: str, named_endpoints: Mapping[str, Any] | None = None, **params: Any) -> Policy:
+    """Instantiate a policy by name; unknown names and bad parameters are ConfigErrors. With
+    `named_endpoints`, a parameter that names an endpoint (`router: gemma` in YAML) becomes that endpoint."""
     policy = policy_class(name)
+    for param in policy.endpoint_params & set(params):
+        value = params[param]
+        if isinstance(value, str):
+            if named_endpoints is None or value not in named_endpoints:
+                known = ", ".join(named_endpoints or ()) or "none here"
+                raise ConfigError(f"policy.params.{param}", f"no endpoint named '{value}'", f"name one of: {known}")
+            params = params | {param: named_endpoints[value]}
     try:
         return policy(**params)
     except TypeError as exc:

@@ -109,8 +109,8 @@ class Session:
         result = await self._call(action.endpoint, request, action, "answer", sink)
         if isinstance(result, Call):
             return self._finish(turn, request, action, result, violations)
-        if action.endpoint == self.device or result.partial:
-            return self._refuse(turn, action, [result], violations)
+        if result.partial or (action.endpoint == self.device and result.retry_after_s is None):
+            return self._refuse(turn, action, [result], violations)  # a busy device, though, hands the turn on
         if draft is not None:  # the chosen endpoint failed or did not fit: the draft is the answer
             fallback = action.model_copy(update={"endpoint": self.device, "use_draft": True,
                                                  "reason": f"{action.reason}; {result}; answering with the device draft"})
@@ -166,7 +166,7 @@ class Session:
             return Action(endpoint=self.device, reason=f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone; the device answers (policy wanted {action.endpoint})")
         if not view.reachable:
             instead = next(iter(self._fallbacks_after(action.endpoint, state)), self.device)
-            return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down or circuit open); {self._who(instead)} answers")
+            return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down, circuit open or queue full); {self._who(instead)} answers")
         return action
 
     async def _draft(self, turn: int, request: Request, action: Action) -> tuple[Call | None, Action, TurnState]:
@@ -203,19 +203,24 @@ class Session:
     def _who(self, name: str) -> str:
         return "the device" if name == self.device else name
 
-    def _fallbacks_after(self, failed: str, state: TurnState) -> list[str]:
+    def _fallbacks_after(self, failed: str, state: TurnState, busy: bool = False) -> list[str]:
         """Endpoints to try after `failed`: those after it in the fallback chain (all of the
-        chain if it is not in it), skipping any residency or availability rules out now."""
+        chain if it is not in it), skipping any residency or availability rules out now. A busy
+        endpoint (its queue full) or the device (the last resort) hands on to the whole rest of
+        the chain, in its order: nothing is wrong with the others before it."""
         chain = list(self.fallback)
-        rest = chain[chain.index(failed) + 1:] if failed in chain else chain
+        if busy or failed == self.device or failed not in chain:
+            rest = [name for name in chain if name != failed]
+        else:
+            rest = chain[chain.index(failed) + 1:]
         views = state.endpoints
-        return [name for name in rest if name != failed and name in views and views[name].allowed and views[name].reachable]
+        return [name for name in rest if name in views and views[name].allowed and views[name].reachable]
 
     async def _fall_back(self, turn: int, request: Request, action: Action, state: TurnState, miss: Miss,
                          violations: int, sink: TextSink | None) -> TurnResult:
         """The chosen endpoint failed or did not fit: down the fallback chain; never lose the turn."""
         failures, last = [miss], action
-        for name in self._fallbacks_after(action.endpoint, state):
+        for name in self._fallbacks_after(action.endpoint, state, busy=miss.retry_after_s is not None):
             last = Action(endpoint=name, reason=f"{action.reason}; {'; '.join(map(str, failures))}; {self._who(name)} answers")
             rescue = await self._call(name, request, last, "answer", sink)
             if isinstance(rescue, Call):

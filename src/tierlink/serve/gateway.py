@@ -136,7 +136,7 @@ class Gateway:
 
     def _policies(self) -> dict[str, Policy]:
         config = self.config
-        policies = {"tierlink-auto": make_policy(config.policy.name, **config.policy.params)}
+        policies = {"tierlink-auto": self.deployment.policy()}
         cascade = config.policy.params if config.policy.name == "cascade" else device_cascade(config)
         policies["tierlink-cascade"] = make_policy("cascade", **cascade)
         if config.serve.learned_model is not None:

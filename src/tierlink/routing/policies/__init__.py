@@ -21,4 +21,5 @@ POLICIES: dict[str, type[Policy]] = {
 TRAINED: dict[str, str] = {
     "learned": "tierlink.learn.policies.learned:LearnedPolicy",
     "rl": "tierlink.learn.policies.rl:RLPolicy",
+    "nway": "tierlink.learn.policies.nway:NWayPolicy",
 }

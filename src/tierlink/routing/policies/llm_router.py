@@ -44,6 +44,7 @@ class LLMRouterPolicy(Policy):
     """Escalate when the router model thinks the question is hard."""
 
     name: ClassVar[str] = "llm-router"
+    endpoint_params: ClassVar[frozenset[str]] = frozenset({"router"})
 
     def __init__(self, router: Endpoint, min_hard: float = 0.5, target: str | None = None) -> None:
         self.router = router
