@@ -101,7 +101,8 @@ def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp, running(
             ["-m", "llama_cpp.server", "--model", str(gguf_path(entry)), "--host", "127.0.0.1", "--port", str(edge_port),
              "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "edge-model",
-             "--interrupt_requests", "False"]  # its default lets a new request cut the stream in progress, f"http://127.0.0.1:{edge_port}/v1/models"):
+             "--interrupt_requests", "False"],  # its default lets a new request cut the stream in progress
+            f"http://127.0.0.1:{edge_port}/v1/models"):
         for admission in (True, False):
             port = free_port()
             path = config(Path(tmp), edge_port, args.model, args.cap, admission)

@@ -26,7 +26,7 @@ WORST_HI_16 = endpoint_profiles()["gpt-4o"].dollars(26, 16)  # "hi" at most 26 p
 
 def _config(path: Path, port: int, **serve: object) -> Path:
     """device and edge healthy; one cloud endpoint per lie; a broken cloud falls back to the edge."""
-    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in (*LIARS, "slow500")}
+    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in (*LIARS, "slow500", "emptybreak")}
     config = {
         "nodes": {"robot": {"tier": "device"}, "edge": {"tier": "edge"}, "cloud": {"tier": "cloud"}},
         "links": {"robot-edge": {"a": "robot", "b": "edge", **FAST_LINK}, "robot-cloud": {"a": "robot", "b": "cloud", **FAST_LINK}},
@@ -84,6 +84,16 @@ def test_a_broken_upstream_falls_back_and_nothing_negative_is_recorded(served: t
     assert answer.choices[0].message.content == "all good here"
     with Store(db) as store:
         assert store.spend_totals()["dollars"] >= 0 and store.key_spent(_key_id(db, key)) >= 0
+
+
+def test_a_stream_that_opened_then_broke_is_charged_its_prompt_before_the_fallback(served: tuple[int, Path, str]) -> None:
+    port, db, key = served
+    answer = _client(port, key).chat.completions.create(model="c-emptybreak", messages=HI, max_tokens=16, user="broken-1")
+    extra = answer.model_extra["tierlink"]  # type: ignore[index]
+    assert extra["endpoint"] == "edge" and extra["fallback"] and "stream broke after 0 chunk(s)" in extra["reason"]
+    assert extra["usage"]["dollars"] > 0 and "simulated" in extra["usage"]["origin"]  # the cloud billed the prompt
+    with Store(db) as store:
+        assert store.spend_totals(f"{_key_id(db, key)}:broken-1")["dollars"] == pytest.approx(extra["usage"]["dollars"])
 
 
 def test_over_reported_usage_cannot_break_the_keys_hard_limit(served: tuple[int, Path, str]) -> None:

@@ -91,19 +91,21 @@ def test_store_keeps_only_hashes_and_records_spend_once(tmp_path: Path) -> None:
 
 def test_request_mapping_refuses_what_it_cannot_honour() -> None:
     def messages(**body: object) -> None:
-        ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}]} | body).tierlink_messages()
+        ChatRequest.model_validate({"model": "m", "messages": [{"role": "user", "content": "hi"}]} | body).tierlink_turn()
 
     messages()
     with pytest.raises(BadRequest, match="n > 1"):
         messages(n=2)
     with pytest.raises(BadRequest, match="last message"):
         messages(messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}])
-    with pytest.raises(BadRequest, match="image_url"):
+    with pytest.raises(BadRequest, match=r"messages\[0\].content\[0\]: a data URL must look like"):
         messages(messages=[{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "x"}}]}])
+    with pytest.raises(BadRequest, match="type 'video' is not supported"):
+        messages(messages=[{"role": "user", "content": [{"type": "video"}]}])
     parts = ChatRequest.model_validate({"model": "m", "messages": [
         {"role": "developer", "content": "be brief"}, {"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}]})
-    mapped = parts.tierlink_messages()
-    assert [m.role for m in mapped] == ["system", "user"] and mapped[1].content == "a\nb"
+    mapped, attached = parts.tierlink_turn()
+    assert [m.role for m in mapped] == ["system", "user"] and mapped[1].content == "a\nb" and attached == ()
 
 
 def test_headers_carry_printable_ascii_only() -> None:

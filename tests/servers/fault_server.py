@@ -6,7 +6,9 @@ slowMS (answers after MS milliseconds: a latency-bound API) | jsonrepair (invali
 for JSON, valid when asked to repair) | jsonbroken (never valid JSON) | badline (a stream line, or
 a body, that is not JSON) | hugeusage (reports 1M/1M tokens) | negusage (negative tokens) |
 textusage (tokens as a string) | surrogate (a lone surrogate in the answer) | longtext (20,000
-characters, whatever max_tokens says) | bigbody (a 5 MB answer).
+characters, whatever max_tokens says) | bigbody (a 5 MB answer) | emptybreak (a stream that opens,
+sends its role chunk and drops) | vision (answers with what the
+last user turn carried: each part's type, and for images the format and size it decoded).
 GET /stats returns how many calls each fault route received. Run:
     python tests/servers/fault_server.py PORT
 """
@@ -62,8 +64,12 @@ def create_app() -> FastAPI:
         if fault in ("jsonrepair", "jsonbroken") and "JSON" in prompt:
             repaired = fault == "jsonrepair" and "Reply again with JSON" in prompt
             return JSONResponse(_completion(_valid_json(prompt) if repaired else '{"oops": [1,'))
+        if fault == "vision":
+            return _say(_what_was_sent(body["messages"][-1]["content"]), bool(body.get("stream")))
         if fault in LYING:
             return _lie(fault, bool(body.get("stream")))
+        if fault == "emptybreak" and body.get("stream"):
+            return StreamingResponse(_opened_then_broken(), media_type="text/event-stream")
         if body.get("stream"):
             return StreamingResponse(_stream(fault == "halfstream"), media_type="text/event-stream")
         return JSONResponse(_completion("all good"))
@@ -100,6 +106,41 @@ def _lie(fault: str, stream: bool) -> Response:
     return StreamingResponse(events(), media_type="text/event-stream")
 
 
+def _say(text: str, stream: bool) -> Response:
+    """`text` as a chat completion, or as a one-piece stream that ends properly."""
+    if not stream:
+        return JSONResponse(_completion(text))
+
+    async def events():  # type: ignore[no-untyped-def]
+        piece = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "fault-model",
+                 "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": "stop"}]}
+        yield f"data: {json.dumps(piece)}\n\ndata: [DONE]\n\n"
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+def _what_was_sent(content: object) -> str:
+    """The parts of the user's turn as this server received and decoded them."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    if isinstance(content, str):
+        return f"text only: {content}"
+    seen = []
+    for part in content:  # type: ignore[union-attr]
+        if part["type"] == "image_url":
+            url = part["image_url"]["url"]
+            if url.startswith("data:"):
+                with Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))) as image:
+                    seen.append(f"image {image.format} {image.size[0]}x{image.size[1]}")
+            else:
+                seen.append(f"image at {url}")
+        else:
+            seen.append(part["type"] if part["type"] != "text" else f"text: {part['text']}")
+    return "; ".join(seen)
+
+
 def _valid_json(prompt: str) -> str:
     """A reply valid for the schema the prompt shows (a plan, or a supervisor's decision)."""
     if "subtasks" in prompt:
@@ -123,6 +164,15 @@ def _completion(text: str) -> dict:
         "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
         "usage": {"prompt_tokens": 7, "completion_tokens": 2, "total_tokens": 9},
     }
+
+
+async def _opened_then_broken():  # type: ignore[no-untyped-def]
+    """The role chunk, no text, then the connection drops: the upstream took (and billed) the prompt."""
+    chunk = {"id": "chatcmpl-test", "object": "chat.completion.chunk", "created": 0, "model": "fault-model",
+             "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]}
+    yield f"data: {json.dumps(chunk)}\n\n"
+    await asyncio.sleep(0.01)
+    raise ConnectionResetError("dropping the stream after its first chunk on purpose")
 
 
 async def _stream(break_halfway: bool):

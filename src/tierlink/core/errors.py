@@ -34,6 +34,7 @@ class EndpointError(TierlinkError):
         self.endpoint = endpoint
         self.upstream_message = message
         self.status = status
+        self.accepted = False  # the upstream took the request before failing: it billed the prompt
         where = f" (HTTP {status})" if status is not None else ""
         super().__init__(f"endpoint '{endpoint}' failed{where}: {message}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +35,28 @@ class Attachment(BaseModel):
     height_px: int | None = Field(None, gt=0, description="Image height.")
     description: str = Field("", description="Caption or description, used to judge relevance.")
     path: Path | None = None
+    data: bytes | None = Field(None, repr=False, exclude=True, description="The bytes themselves (else `path` or `url`).")
+    url: str | None = Field(None, description="An http(s) URL the endpoint fetches itself (tierlink never does).")
     private: bool = Field(False, description="Must stay inside the allowed privacy zones.")
+
+    def content(self) -> bytes | None:
+        """The attachment's bytes: held, or read from `path`; None for a URL-only attachment."""
+        if self.data is not None:
+            return self.data
+        return self.path.read_bytes() if self.path is not None else None
+
+    def data_url(self) -> str | None:
+        """The bytes as a `data:` URL (how OpenAI-compatible APIs take inline files); else the URL."""
+        content = self.content()
+        if content is None:
+            return self.url
+        return f"data:{self.mime};base64,{base64.b64encode(content).decode('ascii')}"
+
+    def placeholder(self) -> str:
+        """The text an endpoint that cannot read this attachment gets instead: its caption, or
+        a note that it was left out."""
+        caption = f": {self.description}" if self.description else " (no caption)"
+        return f"[{self.kind} not sent to this model{caption}]"
 
 
 class Request(BaseModel):

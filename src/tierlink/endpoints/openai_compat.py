@@ -16,7 +16,6 @@ import random
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
-from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import httpx
@@ -32,6 +31,15 @@ from tierlink.core.messages import Completion, Request
 from tierlink.core.tokens import CHARS_PER_TOKEN
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.openai_wire import (
+    StreamState,
+    choice_logprobs,
+    content_part,
+    estimated_usage,
+    namespace,
+    read_capped,
+    token_logprobs,
+)
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.endpoints.sse import sse_data
 from tierlink.endpoints.upstream_checks import (
@@ -108,7 +116,7 @@ class OpenAICompatEndpoint(Endpoint):
             raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
         if response.status_code >= 400:
             try:
-                content = await _read_capped(response, byte_cap) or b""
+                content = await read_capped(response, byte_cap) or b""
             finally:
                 await response.aclose()
             failed = httpx.Response(response.status_code, headers=response.headers, content=content)
@@ -120,7 +128,7 @@ class OpenAICompatEndpoint(Endpoint):
         body over `byte_cap` bytes is not read further: an answer that big broke `max_tokens`."""
         try:
             async with self._poster.stream("POST", "chat/completions", json=body) as response:
-                content = await _read_capped(response, byte_cap)
+                content = await read_capped(response, byte_cap)
         except httpx.TimeoutException as exc:
             raise EndpointTimeout(self.name, f"no answer within {self.timeout_s:.1f}s") from exc
         except httpx.HTTPError as exc:
@@ -132,7 +140,7 @@ class OpenAICompatEndpoint(Endpoint):
         if response.status_code >= 400:
             raise status_error(self.name, response.status_code, response.headers, error_message(response))
         try:
-            return _namespace(response.json())
+            return namespace(response.json())
         except ValueError as exc:
             raise EndpointError(self.name, f"malformed chat completion: {exc}", status=response.status_code) from exc
 
@@ -152,7 +160,7 @@ class OpenAICompatEndpoint(Endpoint):
                 usage=getattr(response, "usage", None),
                 latency=Latency(decode_s=wall),
                 finish_reason=getattr(choice, "finish_reason", None),
-                logprobs=_logprobs(getattr(choice, "logprobs", None)),
+                logprobs=choice_logprobs(getattr(choice, "logprobs", None)),
                 notes=("latency not split into prefill/decode (non-streaming call)",),
             )
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
@@ -165,78 +173,63 @@ class OpenAICompatEndpoint(Endpoint):
         cap = response_byte_cap(request)
         response = await self._with_retries(lambda: self._open_stream(body, cap), self.first_chunk_timeout_s,
                                             waiting_for="first chunk")
-        parts: list[str] = []
-        room = output_char_cap(request)
-        logprobs: list[Any] = []
-        usage = None
-        finish_reason = None
-        first_token_at: float | None = None
+        state = StreamState(room=output_char_cap(request))
         chunks = aiter(sse_data(self.name, response, cap))
-        try:
-            while True:
-                try:  # per-chunk deadline: no timeout context may span a `yield`
-                    deadline = self._remaining(started) if parts else min(self._remaining(started), self._first_chunk_left(started))
-                    chunk = _namespace(await asyncio.wait_for(anext(chunks), deadline))
-                except StopAsyncIteration:
-                    break
-                usage = getattr(chunk, "usage", None) or usage
-                if not getattr(chunk, "choices", None):
-                    continue
-                choice = chunk.choices[0]
-                finish_reason = getattr(choice, "finish_reason", None) or finish_reason
-                content = getattr(getattr(choice, "logprobs", None), "content", None)
-                if content:
-                    logprobs.extend(content)
-                piece = getattr(getattr(choice, "delta", None), "content", None) or ""
-                if not isinstance(piece, str):
-                    raise TypeError(f"delta content is a {type(piece).__name__}, not text")
-                text = encodable(piece)[0]
-                if len(text) > room:  # longer than max_tokens allows: stop reading, as a length stop
-                    text, finish_reason = text[:room], "length"
-                room -= len(text)
-                if text:
-                    first_token_at = first_token_at or time.perf_counter()
-                    parts.append(text)
-                    yield StreamChunk(text=text)
-                if finish_reason == "length" and room == 0:
-                    break
-        except TimeoutError as exc:
-            if not parts:
-                raise EndpointTimeout(self.name, f"no first chunk within {self.first_chunk_timeout_s:.1f}s") from exc
-            raise EndpointTimeout(self.name, f"stream exceeded {self.timeout_s:.1f}s") from exc
-        except httpx.HTTPError as exc:
-            raise EndpointUnavailable(
-                self.name, f"stream broke after {len(parts)} chunk(s): {exc}"
-            ) from exc
-        except (ValueError, AttributeError, TypeError) as exc:  # a line that is not a chat chunk
-            raise EndpointError(self.name, f"malformed stream chunk after {len(parts)} chunk(s): {exc}") from exc
-        finally:
-            await response.aclose()
-        if finish_reason is None:
-            raise EndpointUnavailable(
-                self.name, f"stream ended after {len(parts)} chunk(s) without a finish reason"
-            )
+        try:  # once the upstream has taken the request (HTTP 200), a failure still bills its prompt
+            try:
+                while not state.full:
+                    try:  # per-chunk deadline: no timeout context may span a `yield`
+                        left = self._remaining(started)
+                        deadline = left if state.parts else min(left, self._first_chunk_left(started))
+                        text = state.feed(namespace(await asyncio.wait_for(anext(chunks), deadline)))
+                    except StopAsyncIteration:
+                        break
+                    if text:
+                        yield StreamChunk(text=text)
+            except TimeoutError as exc:
+                if not state.parts:
+                    raise EndpointTimeout(self.name, f"no first chunk within {self.first_chunk_timeout_s:.1f}s") from exc
+                raise EndpointTimeout(self.name, f"stream exceeded {self.timeout_s:.1f}s") from exc
+            except httpx.HTTPError as exc:
+                raise EndpointUnavailable(self.name, f"stream broke after {len(state.parts)} chunk(s): {exc}") from exc
+            except (ValueError, AttributeError, TypeError) as exc:  # a line that is not a chat chunk
+                raise EndpointError(self.name, f"malformed stream chunk after {len(state.parts)} chunk(s): {exc}") from exc
+            finally:
+                await response.aclose()
+            if state.finish_reason is None:
+                raise EndpointUnavailable(self.name, f"stream ended after {len(state.parts)} chunk(s) without a finish reason")
+        except EndpointError as exc:
+            exc.accepted = True
+            raise
+        yield StreamChunk(completion=self._streamed_completion(request, state, started))
+
+    def _streamed_completion(self, request: Request, state: StreamState, started: float) -> Completion:
+        """The Completion of a finished stream; without usage from the server, estimated and marked."""
         ended = time.perf_counter()
-        ttft = (first_token_at or ended) - started
-        text = "".join(parts)
+        ttft = (state.first_token_at or ended) - started
+        text = "".join(state.parts)
         completion = self._completion(
             request,
             text=text,
-            usage=usage or _estimated_usage(request, text),
+            usage=state.usage or estimated_usage(request, text, self.profile),
             latency=Latency(prefill_s=ttft, decode_s=ended - started - ttft),
-            finish_reason=finish_reason,
-            logprobs=_token_logprobs(logprobs) if logprobs else None,
-            notes=() if usage else (f"server sent no usage; tokens estimated at {CHARS_PER_TOKEN} characters per token",),
+            finish_reason=state.finish_reason,
+            logprobs=token_logprobs(state.logprobs) if state.logprobs else None,
+            notes=() if state.usage else (f"server sent no usage; tokens estimated at {CHARS_PER_TOKEN} characters per token",),
         )
-        if usage is None:
+        if state.usage is None:
             marked = completion.usage.model_copy(update={"origins": frozenset({"live", "simulated"})})
             completion = completion.model_copy(update={"usage": marked})
-        yield StreamChunk(completion=completion)
+        return completion
 
     def _body(self, request: Request) -> dict[str, Any]:
+        messages: list[dict[str, Any]] = [m.model_dump() for m in request.messages]
+        if request.attachments and messages:  # the chosen parts go with the user's turn, as OpenAI takes them
+            messages[-1] = messages[-1] | {"content": [{"type": "text", "text": messages[-1]["content"]},
+                                                       *(content_part(a) for a in request.attachments)]}
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [m.model_dump() for m in request.messages],
+            "messages": messages,
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
         }
@@ -262,7 +255,7 @@ class OpenAICompatEndpoint(Endpoint):
     ) -> Completion:
         """The answer as billed and shown: usage checked against the call's bound, text encodable
         and no longer than `max_tokens` allows (a longer one is cut and ends as a length stop)."""
-        counts = checked_usage(self.name, request, usage)
+        counts = checked_usage(self.name, request, usage, self.profile)
         text, cleaned = encodable(text)
         text, cut = bounded_text(request, text)
         if cut:
@@ -327,47 +320,3 @@ class OpenAICompatEndpoint(Endpoint):
         if hinted is not None:
             return hinted if hinted <= self.max_retry_wait_s else None
         return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
-
-
-async def _read_capped(response: httpx.Response, byte_cap: int) -> bytes | None:
-    """The body, or None once it passes `byte_cap` bytes (the rest is never read into memory)."""
-    received = bytearray()
-    async for piece in response.aiter_bytes():
-        received += piece
-        if len(received) > byte_cap:
-            return None
-    return bytes(received)
-
-
-def _namespace(value: Any) -> Any:
-    """JSON objects as attribute namespaces (the shape the SDK's models have)."""
-    if isinstance(value, dict):
-        return SimpleNamespace(**{k: _namespace(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_namespace(v) for v in value]
-    return value
-
-
-def _estimated_usage(request: Request, text: str) -> SimpleNamespace:
-    """Token counts when a server streams no usage: ~4 characters per token (marked simulated)."""
-    prompt_chars = sum(len(m.content) for m in request.messages)
-    return SimpleNamespace(
-        prompt_tokens=max(1, prompt_chars // CHARS_PER_TOKEN),
-        completion_tokens=max(1, len(text) // CHARS_PER_TOKEN) if text else 0,
-        prompt_tokens_details=None,
-    )
-
-
-def _logprobs(
-    choice_logprobs: Any,
-) -> tuple[tuple[float, ...], tuple[dict[str, float], ...]] | None:
-    content = getattr(choice_logprobs, "content", None)
-    return _token_logprobs(content) if content else None
-
-
-def _token_logprobs(content: list[Any]) -> tuple[tuple[float, ...], tuple[dict[str, float], ...]]:
-    chosen = tuple(float(item.logprob) for item in content)
-    tops = tuple(
-        {alt.token: float(alt.logprob) for alt in (item.top_logprobs or [])} for item in content
-    )
-    return chosen, tops

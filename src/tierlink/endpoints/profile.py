@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tierlink.core.messages import Attachment
 from tierlink.endpoints.image_tokens import tiled_image_tokens
 
 Tier = Literal["device", "edge", "cloud"]
@@ -65,6 +66,13 @@ class EndpointProfile(BaseModel):
         if self.image_tile_tokens is None or not width_px or not height_px:
             return self.tokens_per_image
         return tiled_image_tokens(width_px, height_px, self.image_base_tokens, self.image_tile_tokens)
+
+    def attachment_tokens(self, attachment: Attachment) -> int:
+        """Upper bound on the prompt tokens one attachment adds here: an image by the provider's
+        image price, anything else at most one token per byte."""
+        if attachment.kind == "image" and (self.tokens_per_image or self.image_tile_tokens is not None):
+            return self.image_tokens(attachment.width_px, attachment.height_px)
+        return attachment.size_bytes
 
     def predicted_seconds(self, input_tokens: int, output_tokens: int) -> float:
         """Compute time (no network) predicted from the profile: TTFT + prefill + decode."""

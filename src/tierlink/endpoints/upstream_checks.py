@@ -16,6 +16,7 @@ from typing import Any
 from tierlink.core.errors import EndpointError
 from tierlink.core.messages import Request
 from tierlink.core.tokens import max_tokens_of
+from tierlink.endpoints.profile import EndpointProfile
 
 MAX_CHARS_PER_TOKEN = 64  # no tokenizer in use has longer tokens; a longer answer broke max_tokens
 RESPONSE_BYTE_FLOOR = 1 << 20  # a non-streamed body may always be this big (JSON envelope, logprobs)
@@ -39,9 +40,11 @@ class CheckedUsage:
         return any(note.startswith(USAGE_CAPPED) for note in self.notes)
 
 
-def input_bound(request: Request) -> int:
-    """The most prompt tokens `request` can be, under any byte-level tokenizer."""
-    return max_tokens_of(request.messages)
+def input_bound(request: Request, profile: EndpointProfile | None = None) -> int:
+    """The most prompt tokens `request` can be, under any byte-level tokenizer, with its
+    attachments at the profile's price for them (the reservation's own bound)."""
+    attached = sum(profile.attachment_tokens(a) for a in request.attachments) if profile is not None else 0
+    return max_tokens_of(request.messages) + attached
 
 
 def output_char_cap(request: Request) -> int:
@@ -63,13 +66,13 @@ def _count(endpoint: str, usage: Any, field: str) -> int:
     return value
 
 
-def checked_usage(endpoint: str, request: Request, usage: Any) -> CheckedUsage:
+def checked_usage(endpoint: str, request: Request, usage: Any, profile: EndpointProfile | None = None) -> CheckedUsage:
     """The upstream's token counts, capped at what the call could have used; malformed ones raise."""
     input_tokens, output_tokens = _count(endpoint, usage, "prompt_tokens"), _count(endpoint, usage, "completion_tokens")
     details = getattr(usage, "prompt_tokens_details", None)
     cached = _count(endpoint, details, "cached_tokens") if details is not None else 0
     notes = []
-    bound_in, bound_out = input_bound(request), request.max_tokens
+    bound_in, bound_out = input_bound(request, profile), request.max_tokens
     if input_tokens > bound_in or output_tokens > bound_out:
         notes.append(f"{USAGE_CAPPED}: {endpoint} reported {input_tokens}/{output_tokens} input/output tokens for a "
                      f"call that can use at most {bound_in}/{bound_out}; billed at the bound")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from tierlink.context.prefix_cache import PrefixTracker
 from tierlink.core.budget import Budget
-from tierlink.core.errors import EndpointBusy, TierlinkError
+from tierlink.core.errors import EndpointBusy, EndpointError, TierlinkError
 from tierlink.core.messages import Completion, Request
 from tierlink.core.shared_dollars import SharedDollars
 from tierlink.core.tokens import estimate_tokens, estimated_tokens_of
@@ -71,7 +71,8 @@ async def _called(name: str, endpoint: Endpoint, outgoing: Outgoing, worst: Usag
         else:
             completion = await endpoint.complete(request)
     except TierlinkError as exc:
-        billed = _estimate_partial(endpoint, request, "".join(received)) if received else None
+        accepted = isinstance(exc, EndpointError) and exc.accepted
+        billed = _estimate_partial(endpoint, request, "".join(received)) if received or accepted else None
         partial = sink is not None and bool(received)  # the listener already has part of this answer
         why = f"{name} failed after part of its answer was sent: {exc}" if partial else f"{name} failed: {exc}"
         busy = exc.retry_after if isinstance(exc, EndpointBusy) else None
@@ -81,8 +82,10 @@ async def _called(name: str, endpoint: Endpoint, outgoing: Outgoing, worst: Usag
 
 
 def _estimate_partial(endpoint: Endpoint, request: Request, text: str) -> Usage:
-    """The upstream billed what it sent but reported no usage: charge an estimate (simulated)."""
-    tokens_in, tokens_out = estimated_tokens_of(request.messages), estimate_tokens(text)
+    """The upstream took the request (and billed its prompt and what it sent) but reported no
+    usage: charge an estimate (simulated)."""
+    attached = sum(endpoint.profile.attachment_tokens(a) for a in request.attachments)
+    tokens_in, tokens_out = estimated_tokens_of(request.messages) + attached, estimate_tokens(text)
     return Usage(input_tokens=tokens_in, output_tokens=tokens_out,
                  dollars=endpoint.profile.dollars(tokens_in, tokens_out), origins=frozenset({"simulated"}))
 

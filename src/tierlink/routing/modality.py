@@ -48,11 +48,14 @@ class AttachmentSelector(BaseModel):
         link: Link | None,
         scorer: RelevanceScorer,
     ) -> Selection:
-        """Greedy pick of the allowed attachments by relevance, less their upload time and price."""
+        """Greedy pick of the allowed attachments by relevance (an uncaptioned one: 1), less their
+        upload time and price."""
         if not allowed:
             return Selection(chosen=(), relevance={}, value={})
-        scores = scorer.scores(prompt, [attachments[i].description or attachments[i].kind for i in allowed])
-        relevance = dict(zip(allowed, scores, strict=True))
+        described = [i for i in allowed if attachments[i].description]
+        scores = scorer.scores(prompt, [attachments[i].description for i in described]) if described else []
+        # an attachment with no caption cannot be judged: the user attached it to this turn, so it counts in full
+        relevance = {i: 1.0 for i in allowed} | dict(zip(described, scores, strict=True))
         chosen: list[int] = []
         values: dict[int, float] = {}
         kinds: Counter[str] = Counter()

@@ -63,9 +63,20 @@ class Preparer:
         if action.attachments is None and name != self.device and allowed:
             sent = self.selector.select(request.last_user_text, request.attachments, allowed,
                                         endpoint.profile, link_of(endpoint), self.scorer()).chosen
+        left_out = [a for i, a in enumerate(request.attachments) if i not in sent]
         outgoing = request.model_copy(
-            update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)})
+            update={"messages": _with_placeholders(messages, left_out), "attachments": tuple(request.attachments[i] for i in sent)})
         return Outgoing(outgoing, sent, plan)
+
+
+def _with_placeholders(messages: tuple[Message, ...], left_out: list[Attachment]) -> tuple[Message, ...]:
+    """The user's turn with a line per attachment it does not carry: the caption, so the model
+    knows what the user sent (a private one only as withheld: its caption may not leave either)."""
+    if not left_out or not messages:
+        return messages
+    notes = [f"[{a.kind} withheld: private]" if a.private else a.placeholder() for a in left_out]
+    last = messages[-1]
+    return (*messages[:-1], last.model_copy(update={"content": "\n".join([last.content, *notes])}))
 
 
 def link_of(endpoint: Endpoint) -> Link | None:

@@ -20,10 +20,8 @@ RESPONSE_OVERHEAD_BYTES = 400  # the chat-completion envelope
 
 
 def attachment_tokens(attachment: Attachment, profile: EndpointProfile) -> int:
-    """Upper bound on the prompt tokens one attachment adds at this endpoint."""
-    if attachment.kind == "image" and (profile.tokens_per_image or profile.image_tile_tokens is not None):
-        return profile.image_tokens(attachment.width_px, attachment.height_px)
-    return attachment.size_bytes  # documents, sensor data: at most one token per byte
+    """Upper bound on the prompt tokens one attachment adds at this endpoint (the profile's rule)."""
+    return profile.attachment_tokens(attachment)
 
 
 def reserve(

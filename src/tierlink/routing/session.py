@@ -288,6 +288,10 @@ class Session:
             if not shown.strip():
                 return self._refuse(turn, action, [Miss(f"{action.reason}; the device's draft only asked for help")], violations)
             call = dataclasses.replace(call, completion=call.completion.model_copy(update={"text": shown}))
+        left_out = len(request.attachments) - len(call.sent)
+        if left_out > 0:  # said in the reason: what the answering model did not see
+            action = action.model_copy(update={"reason": f"{action.reason}; {left_out} of {len(request.attachments)} "
+                                                         f"attachment(s) sent to {call.completion.endpoint} as captions only"})
         if call.completion.usage_capped:  # said in the reason: the bill was cut to what the call could use
             action = action.model_copy(update={"reason": f"{action.reason}; {call.completion.endpoint} over-reported "
                                                          "its usage: billed at the call's bound"})

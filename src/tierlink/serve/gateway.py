@@ -200,7 +200,7 @@ class Gateway:
         policy = self.policies.get(body.model)
         if policy is None:
             raise UnknownModel(f"unknown model '{body.model}': use one of {', '.join(self.models())}", "model")
-        messages = body.tierlink_messages()
+        messages, attachments = body.tierlink_turn()
         self._check_context(messages, body.output_cap)
         if session_header is not None and len(session_header) > MAX_SESSION_ID_CHARS:
             raise BadRequest(f"the {SESSION_HEADER} header is {len(session_header)} characters; a session id may be at "
@@ -208,8 +208,8 @@ class Gateway:
         self._admit(caller)
         public = session_header or body.user
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
-        request = Request(messages=(messages[-1],), max_tokens=body.output_cap, temperature=body.temperature or 0.0,
-                          stop=body.stop_words, seed=body.seed)
+        request = Request(messages=(messages[-1],), attachments=attachments, max_tokens=body.output_cap,
+                          temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed)
         async with self._lock(session_id):
             previous = self._previous(session_id, caller, public)
             resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),

@@ -2,7 +2,7 @@
 onto a tierlink Request.
 
 Unknown OpenAI parameters are accepted and ignored (clients send many), but parameters the
-gateway cannot honour (n > 1, tools, logprobs, response formats, tool messages, image parts) are
+gateway cannot honour (n > 1, tools, logprobs, response formats, tool messages) are
 refused with a 400 that names them, rather than answered as if they had been honoured. Types are
 strict where a lax reading would surprise (`"stream": "yes"` is a 400, not a stream), text must
 be encodable (a lone surrogate is a 400, not a crash), and a session id is bounded.
@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from tierlink.core.messages import Message
+from tierlink.core.content_parts import ContentError, split_parts
+from tierlink.core.messages import Attachment, Message
 from tierlink.serve.refusals import BadRequest
 
 DEFAULT_MAX_TOKENS = 256
@@ -28,7 +29,7 @@ UNSUPPORTED: dict[str, tuple[object, ...]] = {
 
 
 class TextPart(BaseModel):
-    """A content part; only text parts with text are accepted, any other gets a 400."""
+    """A content part: text, image_url, input_audio or file (core.content_parts reads them)."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -86,20 +87,28 @@ class ChatRequest(BaseModel):
                              where, "invalid_value")
         return self
 
-    def tierlink_messages(self) -> list[Message]:
-        """The conversation as tierlink Messages (developer -> system); 400 for what cannot be mapped."""
+    def tierlink_turn(self) -> tuple[list[Message], tuple[Attachment, ...]]:
+        """The conversation as tierlink Messages (developer -> system) and the last user turn's
+        attachments (its image, audio and file parts); 400 for what cannot be mapped. Parts of
+        earlier turns stay in the history as a note: the gateway is stateless, they were answered."""
         if self.n not in (None, 1):
             raise BadRequest("n > 1 is not supported: tierlink answers each turn once", "n")
-        messages = []
+        messages, attachments = [], ()
+        last = len(self.messages) - 1
         for index, message in enumerate(self.messages):
             if message.role in ("tool", "function"):
                 raise BadRequest(f"messages[{index}]: role '{message.role}' is not supported (no tool calling yet)",
                                   f"messages[{index}].role")
             role = "system" if message.role == "developer" else message.role
-            messages.append(Message(role=role, content=_text(message.content, index)))  # type: ignore[arg-type]
+            text, parts = _content(message.content, index)
+            if index == last:
+                attachments = parts
+            elif parts:
+                text = "\n".join(filter(None, [text, *(f"[{a.kind} from an earlier turn]" for a in parts)]))
+            messages.append(Message(role=role, content=text))  # type: ignore[arg-type]
         if messages[-1].role != "user":
             raise BadRequest("the last message must be the user's turn", "messages")
-        return messages
+        return messages, attachments
 
     @property
     def output_cap(self) -> int:
@@ -114,16 +123,14 @@ class ChatRequest(BaseModel):
         return (self.stop,) if isinstance(self.stop, str) else tuple(self.stop)
 
 
-def _text(content: str | list[TextPart] | None, index: int) -> str:
+def _content(content: str | list[TextPart] | None, index: int) -> tuple[str, tuple[Attachment, ...]]:
+    """A message's text, and its non-text parts as attachments (a bad part is a 400 naming it)."""
     if content is None or isinstance(content, str):
-        return content or ""
-    texts = []
-    for part in content:
-        if part.type != "text" or part.text is None:
-            raise BadRequest(f"messages[{index}]: content part of type '{part.type}' is not supported (text only)",
-                              f"messages[{index}].content")
-        texts.append(part.text)
-    return "\n".join(texts)
+        return content or "", ()
+    try:
+        return split_parts([part.model_dump() for part in content])
+    except ContentError as exc:
+        raise BadRequest(f"messages[{index}].content[{exc.part}]: {exc}", f"messages[{index}].content[{exc.part}]") from exc
 
 
 def _unencodable(value: Any, path: str) -> str | None:
