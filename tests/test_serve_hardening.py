@@ -26,7 +26,7 @@ WORST_HI_16 = endpoint_profiles()["gpt-4o"].dollars(26, 16)  # "hi" at most 26 p
 
 def _config(path: Path, port: int, **serve: object) -> Path:
     """device and edge healthy; one cloud endpoint per lie; a broken cloud falls back to the edge."""
-    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in (*LIARS, "slow500", "emptybreak")}
+    clouds = {f"c-{fault}": upstream(port, fault, "gpt-4o", "cloud") for fault in (*LIARS, "slow500", "emptybreak", "echo")}
     config = {
         "nodes": {"robot": {"tier": "device"}, "edge": {"tier": "edge"}, "cloud": {"tier": "cloud"}},
         "links": {"robot-edge": {"a": "robot", "b": "edge", **FAST_LINK}, "robot-cloud": {"a": "robot", "b": "cloud", **FAST_LINK}},
@@ -94,6 +94,20 @@ def test_a_stream_that_opened_then_broke_is_charged_its_prompt_before_the_fallba
     assert extra["usage"]["dollars"] > 0 and "simulated" in extra["usage"]["origin"]  # the cloud billed the prompt
     with Store(db) as store:
         assert store.spend_totals(f"{_key_id(db, key)}:broken-1")["dollars"] == pytest.approx(extra["usage"]["dollars"])
+
+
+def test_a_request_marked_private_never_reaches_an_endpoint_outside_its_zone(served: tuple[int, Path, str],
+                                                                            fault_server: str) -> None:
+    port, _, key = served
+    secret_turn = [{"role": "user", "content": "my diagnosis code is Q-7731-private"}]
+    kept = _raw(port, key, {"model": "c-echo", "messages": secret_turn}, {"X-Tierlink-Private": "true"})
+    assert kept.status_code == 200 and kept.json()["tierlink"]["endpoint"] == "device"
+    assert "private data may not leave" in kept.json()["tierlink"]["reason"]
+    assert "Q-7731" not in str(httpx.get(f"{fault_server}/recorded").json())  # the recording upstream never saw it
+    public = _raw(port, key, {"model": "c-echo", "messages": [{"role": "user", "content": "public note R-5512"}]})
+    assert public.json()["tierlink"]["endpoint"] == "c-echo" and "R-5512" in str(httpx.get(f"{fault_server}/recorded").json())
+    unreadable = _raw(port, key, {"model": "c-echo", "messages": HI}, {"X-Tierlink-Private": "maybe"})
+    assert unreadable.status_code == 400 and unreadable.json()["error"]["param"] == "X-Tierlink-Private"
 
 
 def test_over_reported_usage_cannot_break_the_keys_hard_limit(served: tuple[int, Path, str]) -> None:

@@ -109,6 +109,6 @@ def test_request_mapping_refuses_what_it_cannot_honour() -> None:
 
 
 def test_headers_carry_printable_ascii_only() -> None:
-    from tierlink.serve.app import _header_safe
+    from tierlink.serve.responses import header_safe
 
-    assert _header_safe("edge answers; upstream said:\r\n<html>\x00bad\x7f é", 60) == "edge answers; upstream said:  <html> bad   "
+    assert header_safe("edge answers; upstream said:\r\n<html>\x00bad\x7f é", 60) == "edge answers; upstream said:  <html> bad   "

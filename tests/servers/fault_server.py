@@ -7,7 +7,8 @@ for JSON, valid when asked to repair) | jsonbroken (never valid JSON) | badline 
 a body, that is not JSON) | hugeusage (reports 1M/1M tokens) | negusage (negative tokens) |
 textusage (tokens as a string) | surrogate (a lone surrogate in the answer) | longtext (20,000
 characters, whatever max_tokens says) | bigbody (a 5 MB answer) | emptybreak (a stream that opens,
-sends its role chunk and drops) | vision (answers with what the
+sends its role chunk and drops) | echo (records each body, at GET /recorded, and answers with the
+last user turn's text) | vision (answers with what the
 last user turn carried: each part's type, and for images the format and size it decoded).
 GET /stats returns how many calls each fault route received. Run:
     python tests/servers/fault_server.py PORT
@@ -37,10 +38,17 @@ def create_app() -> FastAPI:
     async def stats() -> dict[str, int]:
         return dict(calls)
 
+    recorded: list[dict] = []
+
     @app.post("/reset")
     async def reset() -> dict[str, bool]:
         calls.clear()
+        recorded.clear()
         return {"ok": True}
+
+    @app.get("/recorded")
+    async def bodies() -> list[dict]:
+        return recorded
 
     @app.get("/{fault}/v1/models")
     async def models(fault: str) -> dict:
@@ -64,6 +72,9 @@ def create_app() -> FastAPI:
         if fault in ("jsonrepair", "jsonbroken") and "JSON" in prompt:
             repaired = fault == "jsonrepair" and "Reply again with JSON" in prompt
             return JSONResponse(_completion(_valid_json(prompt) if repaired else '{"oops": [1,'))
+        if fault == "echo":  # records every body, answers with the last user turn's text
+            recorded.append(body)
+            return _say(str(body["messages"][-1]["content"]), bool(body.get("stream")))
         if fault == "vision":
             return _say(_what_was_sent(body["messages"][-1]["content"]), bool(body.get("stream")))
         if fault in LYING:

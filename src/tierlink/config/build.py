@@ -46,6 +46,7 @@ from tierlink.network.node import Node
 from tierlink.network.registry import link_profiles
 from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.session import Session
+from tierlink.trust.pseudonyms import Pseudonymiser
 
 
 @dataclass
@@ -66,6 +67,8 @@ class Deployment:
         calls to the deployment's ledger unless given another sink (`charges=`)."""
         zones = {name: self.nodes[spec.node].privacy_zone for name, spec in self.config.endpoints.items()}
         kw.setdefault("charges", self.ledger if self.records else None)
+        if self.config.trust.pii == "pseudonymise":  # one per conversation: a value keeps its token
+            kw.setdefault("pseudonymiser", Pseudonymiser())
         return Session(self.endpoints, self.device, policy, budget, zones, **kw)
 
     def policy(self, name: str | None = None) -> Policy:

@@ -133,6 +133,14 @@ class ServeConfig(_Strict):
     drain_timeout_s: float = Field(30.0, ge=0, description="On shutdown, seconds to let requests in flight finish.")
 
 
+class TrustConfig(_Strict):
+    """What may leave the device's privacy zone."""
+
+    pii: Literal["off", "pseudonymise"] = Field("off", description=(
+        "'pseudonymise': personal data (emails, phones, cards, IBANs, SSNs, IPs, dates, names, addresses) "
+        "leaves the device's zone as tokens (<PERSON_1>) and the answer is restored on the device."))
+
+
 class TierlinkConfig(_Strict):
     """A whole deployment: where models run, how nodes connect, which endpoint is 'the device'."""
 
@@ -144,3 +152,4 @@ class TierlinkConfig(_Strict):
     policy: PolicyConfig = PolicyConfig(params=HAND_SET_CASCADE)
     budget: Budget = Budget(latency_s=30.0, dollars=0.05)
     serve: ServeConfig = ServeConfig()
+    trust: TrustConfig = TrustConfig()

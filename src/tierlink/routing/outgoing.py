@@ -3,8 +3,9 @@ modality and the upload selector allow."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tierlink.context.history import HistoryPlan, plan_messages
 from tierlink.core.messages import Attachment, Message, Request
@@ -15,6 +16,7 @@ from tierlink.routing.modality import AttachmentSelector
 from tierlink.routing.relevance import RelevanceScorer
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action
+from tierlink.trust.pseudonyms import Pseudonymiser
 
 MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
 
@@ -26,6 +28,7 @@ class Outgoing:
     request: Request
     sent: tuple[int, ...]
     plan: HistoryPlan
+    redacted: dict[str, int] = field(default_factory=dict)  # personal data replaced, by type (never values)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,7 @@ class Preparer:
     history_plan: HistoryPlan  # the default plan for remote endpoints
     device_history: HistoryPlan  # the device's default (it holds the conversation already)
     scorer: Callable[[], RelevanceScorer]  # loads the embedding model only when needed
+    pseudonymiser: Pseudonymiser | None = None  # set: personal data leaves the device's zone as tokens
 
     def plan_for(self, name: str, action: Action) -> HistoryPlan:
         """The action's plan, else the default for the device or for a remote endpoint."""
@@ -64,9 +68,21 @@ class Preparer:
             sent = self.selector.select(request.last_user_text, request.attachments, allowed,
                                         endpoint.profile, link_of(endpoint), self.scorer()).chosen
         left_out = [a for i, a in enumerate(request.attachments) if i not in sent]
-        outgoing = request.model_copy(
-            update={"messages": _with_placeholders(messages, left_out), "attachments": tuple(request.attachments[i] for i in sent)})
-        return Outgoing(outgoing, sent, plan)
+        messages, redacted = self._redacted(name, _with_placeholders(messages, left_out))
+        outgoing = request.model_copy(update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)})
+        return Outgoing(outgoing, sent, plan, redacted)
+
+    def _redacted(self, name: str, messages: tuple[Message, ...]) -> tuple[tuple[Message, ...], dict[str, int]]:
+        """Messages bound for another zone with their personal data as tokens, and what was replaced."""
+        if self.pseudonymiser is None or self.zones.get(name) == self.zones.get(self.device):
+            return messages, {}
+        counts: Counter[str] = Counter()
+        out = []
+        for message in messages:
+            text, found = self.pseudonymiser.redact(message.content)
+            counts += found
+            out.append(message.model_copy(update={"content": text}) if found else message)
+        return tuple(out), dict(counts)
 
 
 def _with_placeholders(messages: tuple[Message, ...], left_out: list[Attachment]) -> tuple[Message, ...]:

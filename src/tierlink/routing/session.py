@@ -32,6 +32,7 @@ from tierlink.routing.relevance import RelevanceScorer, default_scorer
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState
 from tierlink.routing.turn import Call, Miss, Resumed, SessionStats, TurnResult
+from tierlink.trust.pseudonyms import Crossing, Pseudonymiser
 
 __all__ = ["Session", "TextSink", "TurnResult", "SessionStats", "Resumed"]
 
@@ -57,6 +58,7 @@ class Session:
         charges: ChargeSink | None = None,
         resumed: Resumed | None = None,
         shared: SharedDollars | None = None,
+        pseudonymiser: Pseudonymiser | None = None,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -72,7 +74,8 @@ class Session:
         self.residency = residency or Residency()
         self.preparer = Preparer(self.residency, selector or AttachmentSelector(), self.zones, device,
                                  history_plan or HistoryPlan(), device_history or HistoryPlan(kind="full"),
-                                 lambda: self.scorer)
+                                 lambda: self.scorer, pseudonymiser)
+        self.audit: list[Crossing] = []  # what personal data left the device's zone, per call (types and counts)
         self.expected_turns = expected_turns
         # where a failed call goes next, in order (e.g. cloud -> edge -> device); default: the device
         self.fallback = tuple(fallback) if fallback else (device,)
@@ -243,6 +246,9 @@ class Session:
         if name != self.device and plan.kind == "summary":
             await self._summarise(request.turn, plan)
         outgoing = self.preparer.prepare(name, endpoint, request, action, tuple(self.history), self._summary)
+        if outgoing.redacted:  # pieces would carry tokens: the answer is restored whole, then shown
+            self.audit.append(Crossing(turn=request.turn, endpoint=name, zone=self.zones.get(name, ""), entities=outgoing.redacted))
+            sink = None
         tried = await attempt(name, endpoint, outgoing, self.budget, self.prefixes, sink, self.stream_upstream, self.shared)
         if tried.charge is not None:
             self._charge(request.turn, kind if isinstance(tried.outcome, Call) else "partial", name, tried.charge)
@@ -292,6 +298,9 @@ class Session:
         if left_out > 0:  # said in the reason: what the answering model did not see
             action = action.model_copy(update={"reason": f"{action.reason}; {left_out} of {len(request.attachments)} "
                                                          f"attachment(s) sent to {call.completion.endpoint} as captions only"})
+        if self.preparer.pseudonymiser is not None:  # tokens of this conversation back to the user's values
+            restored = self.preparer.pseudonymiser.restore(call.completion.text)
+            call = dataclasses.replace(call, completion=call.completion.model_copy(update={"text": restored}))
         if call.completion.usage_capped:  # said in the reason: the bill was cut to what the call could use
             action = action.model_copy(update={"reason": f"{action.reason}; {call.completion.endpoint} over-reported "
                                                          "its usage: billed at the call's bound"})

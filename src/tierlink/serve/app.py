@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Header, Request
@@ -26,8 +24,17 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tierlink.serve.errors import ApiError, api_error, bad_request
-from tierlink.serve.gateway import SESSION_HEADER, ChatOutcome, Gateway, new_request_id
+from tierlink.serve.gateway import Gateway, new_request_id
 from tierlink.serve.refusals import Refusal, Unauthorized
+from tierlink.serve.responses import (
+    Chunks,
+    buffered_sse,
+    completion_body,
+    live_headers,
+    live_sse,
+    private_flag,
+    response_headers,
+)
 from tierlink.serve.wire import ChatRequest
 
 log = logging.getLogger("tierlink.serve")
@@ -165,7 +172,8 @@ def _status_routes(app: FastAPI, gateway: Gateway) -> None:
 
 def _chat_route(gateway: Gateway) -> Callable[..., Any]:
     async def chat(body: ChatRequest, http: Request, authorization: Annotated[str | None, Header()] = None,
-                   x_tierlink_session: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
+                   x_tierlink_session: Annotated[str | None, Header()] = None,
+                   x_tierlink_private: Annotated[str | None, Header()] = None) -> JSONResponse | StreamingResponse:
         started = time.perf_counter()
         model_label = body.model if body.model in gateway.policies else "unknown"  # bounded label values
         gateway.metrics.in_flight.inc()
@@ -176,6 +184,7 @@ def _chat_route(gateway: Gateway) -> Callable[..., Any]:
 
         try:
             caller = gateway.authenticate(authorization)
+            private = private_flag(x_tierlink_private)
         except Refusal as exc:
             finished(api_error(exc).status)
             raise
@@ -184,7 +193,7 @@ def _chat_route(gateway: Gateway) -> Callable[..., Any]:
         pieces: asyncio.Queue[str] = asyncio.Queue()
         request_id = new_request_id()  # before the turn: live chunks carry it too
         turn = gateway.track(asyncio.create_task(
-            gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None, request_id)))
+            gateway.chat(body, caller, x_tierlink_session, pieces.put_nowait if live else None, request_id, private)))
 
         first = asyncio.ensure_future(pieces.get()) if live else None
         if first is None:  # shielded: a client that leaves does not cancel the turn
@@ -192,9 +201,9 @@ def _chat_route(gateway: Gateway) -> Callable[..., Any]:
         else:
             await asyncio.wait({turn, first}, return_when=asyncio.FIRST_COMPLETED)
         if first is not None and first.done():
-            chunks = _Chunks(f"chatcmpl-{request_id}", int(time.time()), body.model)
-            return StreamingResponse(_live_sse(chunks, first.result(), pieces, turn, include_usage, finished),
-                                     media_type="text/event-stream", headers=_live_headers(request_id, x_tierlink_session or body.user))
+            chunks = Chunks(f"chatcmpl-{request_id}", int(time.time()), body.model)
+            return StreamingResponse(live_sse(chunks, first.result(), pieces, turn, include_usage, finished),
+                                     media_type="text/event-stream", headers=live_headers(request_id, x_tierlink_session or body.user))
         if first is not None:  # the turn ended before any piece: a plain answer or a proper HTTP error
             first.cancel()
         try:
@@ -207,144 +216,7 @@ def _chat_route(gateway: Gateway) -> Callable[..., Any]:
             raise
         finished(200)
         if body.stream:
-            return StreamingResponse(_sse(outcome, include_usage), media_type="text/event-stream", headers=_headers(outcome))
-        return JSONResponse(_completion(outcome), headers=_headers(outcome))
+            return StreamingResponse(buffered_sse(outcome, include_usage), media_type="text/event-stream",
+                                     headers=response_headers(outcome))
+        return JSONResponse(completion_body(outcome), headers=response_headers(outcome))
     return chat
-
-
-def _usage(outcome: ChatOutcome) -> dict[str, Any]:
-    usage = outcome.result.usage
-    return {"prompt_tokens": usage.input_tokens, "completion_tokens": usage.output_tokens,
-            "total_tokens": usage.input_tokens + usage.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": usage.cached_tokens}}
-
-
-def _tierlink(outcome: ChatOutcome) -> dict[str, Any]:
-    """Which endpoint answered, why, and what it cost (the extra field of every response)."""
-    result = outcome.result
-    usage = result.usage
-    return {
-        "endpoint": result.endpoint, "reason": result.reason, "fallback": result.fallback, "used_draft": result.used_draft,
-        "request_id": outcome.request_id, "session": outcome.session_id,
-        "usage": {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-                  "cached_tokens": usage.cached_tokens, "dollars": usage.dollars,
-                  "latency_s": usage.latency.model_dump() | {"total_s": usage.latency.total_s},
-                  "origin": usage.origin_label},
-        "budget_left": {"session_dollars": outcome.session_dollars_left, "key_dollars": outcome.key_dollars_left},
-    }
-
-
-def _finish_reason(outcome: ChatOutcome) -> str:
-    completion = outcome.result.completion
-    reason = completion.finish_reason if completion is not None else None
-    return "length" if reason == "length" else "stop"
-
-
-def _completion(outcome: ChatOutcome) -> dict[str, Any]:
-    return {
-        "id": f"chatcmpl-{outcome.request_id}", "object": "chat.completion", "created": outcome.created,
-        "model": outcome.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": outcome.result.answer},
-                     "finish_reason": _finish_reason(outcome), "logprobs": None}],
-        "usage": _usage(outcome),
-        "tierlink": _tierlink(outcome),
-    }
-
-
-DONE = "data: [DONE]\n\n"
-
-
-@dataclass(frozen=True)
-class _Chunks:
-    """The SSE events of one streamed answer, shared by the buffered and the live stream."""
-
-    chunk_id: str
-    created: int
-    model: str
-
-    def event(self, payload: dict[str, Any]) -> str:
-        """One SSE `data:` event: `payload` inside the chunk envelope (id, created, model)."""
-        base = {"id": self.chunk_id, "object": "chat.completion.chunk", "created": self.created, "model": self.model}
-        return f"data: {json.dumps(base | payload)}\n\n"
-
-    def role(self) -> str:
-        """The opening chunk OpenAI clients expect: the assistant role, empty content."""
-        return self.event({"choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None}]})
-
-    def content(self, text: str) -> str:
-        """A chunk carrying one piece of the answer's text."""
-        return self.event({"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]})
-
-    def ending(self, outcome: ChatOutcome, include_usage: bool) -> Iterator[str]:
-        """The finish chunk (with the tierlink field), then the usage chunk if asked for."""
-        yield self.event({"choices": [{"index": 0, "delta": {}, "finish_reason": _finish_reason(outcome)}],
-                          "tierlink": _tierlink(outcome)})
-        if include_usage:
-            yield self.event({"choices": [], "usage": _usage(outcome)})
-
-
-async def _sse(outcome: ChatOutcome, include_usage: bool) -> AsyncIterator[str]:
-    chunks = _Chunks(f"chatcmpl-{outcome.request_id}", outcome.created, outcome.model)
-    yield chunks.role()
-    if outcome.result.answer:
-        yield chunks.content(outcome.result.answer)
-    for event in chunks.ending(outcome, include_usage):
-        yield event
-    yield DONE
-
-
-async def _live_sse(chunks: _Chunks, first: str, pieces: asyncio.Queue[str], turn: asyncio.Task[ChatOutcome],
-                    include_usage: bool, finished: Callable[[int], None]) -> AsyncIterator[str]:
-    """Forward pieces as they arrive; end with the finish (and usage) chunks, or an error event
-    if the answer broke off. The turn is never cancelled here: if the client leaves, it still
-    finishes and its spend is recorded."""
-    status = 500
-    try:
-        yield chunks.role()
-        yield chunks.content(first)
-        while not (turn.done() and pieces.empty()):
-            getter = asyncio.ensure_future(pieces.get())
-            await asyncio.wait({getter, turn}, return_when=asyncio.FIRST_COMPLETED)
-            if getter.done():
-                yield chunks.content(getter.result())
-            else:
-                getter.cancel()
-        try:
-            outcome = turn.result()
-        except Refusal as exc:
-            error = api_error(exc)
-            status = error.status
-            yield f"data: {json.dumps(error.body())}\n\n"
-        except Exception as exc:
-            log.exception("unexpected error in a streamed turn")
-            yield f"data: {json.dumps(ApiError(500, f'internal error ({type(exc).__name__})', 'server_error').body())}\n\n"
-        else:
-            status = 200
-            for event in chunks.ending(outcome, include_usage):
-                yield event
-        yield DONE
-    finally:
-        finished(status)
-
-
-def _headers(outcome: ChatOutcome) -> dict[str, str]:
-    result = outcome.result
-    headers = {"X-Tierlink-Endpoint": _header_safe(result.endpoint or ""), "X-Tierlink-Reason": _header_safe(result.reason, 300),
-               "X-Request-Id": outcome.request_id, "X-Tierlink-Dollars": f"{result.usage.dollars:.8f}"}
-    if outcome.session_id:
-        headers[SESSION_HEADER] = _header_safe(outcome.session_id, 200)
-    return headers
-
-
-def _live_headers(request_id: str, session_id: str | None) -> dict[str, str]:
-    """What is known when a live stream starts: the request and the session (who answers and
-    what it cost come in the final chunk's `tierlink` field)."""
-    headers = {"X-Request-Id": request_id}
-    if session_id:
-        headers[SESSION_HEADER] = _header_safe(session_id, 200)
-    return headers
-
-
-def _header_safe(text: str, limit: int = 200) -> str:
-    """Printable ASCII only: an upstream's CRLF-laden error page must not break the response."""
-    return "".join(c if " " <= c <= "~" else " " for c in text)[:limit]

@@ -193,7 +193,7 @@ class Gateway:
         return Caller(*found)
 
     async def chat(self, body: ChatRequest, caller: Caller, session_header: str | None = None,
-                   sink: TextSink | None = None, request_id: str | None = None) -> ChatOutcome:
+                   sink: TextSink | None = None, request_id: str | None = None, private: bool = False) -> ChatOutcome:
         """Answer one chat request; with a `sink`, the answer's pieces go to it as they arrive.
         Raises a Refusal (serve.refusals) when the request is turned away."""
         request_id = request_id or new_request_id()
@@ -209,7 +209,7 @@ class Gateway:
         public = session_header or body.user
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
         request = Request(messages=(messages[-1],), attachments=attachments, max_tokens=body.output_cap,
-                          temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed)
+                          temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed, private=private)
         async with self._lock(session_id):
             previous = self._previous(session_id, caller, public)
             resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),

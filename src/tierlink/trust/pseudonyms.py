@@ -1,0 +1,62 @@
+"""Reversible pseudonymisation: personal data leaves the device's zone as `<EMAIL_ADDRESS_1>`,
+`<PERSON_2>`, ... and the answer comes back with the values restored, on the device. One
+Pseudonymiser per conversation, so a value keeps its token from turn to turn and a remote model
+can still tell two people apart. The audit says what left (entity types and counts), never values."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tierlink.trust.pii import PiiDetector
+
+_TOKEN = re.compile(r"<([A-Z_]+)_(\d+)>")
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One call that took personal data out of the device's zone: where, and what (never values)."""
+
+    turn: int
+    endpoint: str
+    zone: str
+    entities: dict[str, int]
+
+
+@dataclass
+class Pseudonymiser:
+    """Values and their tokens for one conversation; `redact` on the way out, `restore` on the way in."""
+
+    detector: PiiDetector = field(default_factory=PiiDetector)
+    tokens: dict[str, str] = field(default_factory=dict)  # value -> token
+    values: dict[str, str] = field(default_factory=dict)  # token -> value
+    _per_type: Counter[str] = field(default_factory=Counter)
+
+    def _token_for(self, entity: str, value: str) -> str:
+        token = self.tokens.get(value)
+        if token is None:
+            self._per_type[entity] += 1
+            token = f"<{entity}_{self._per_type[entity]}>"
+            self.tokens[value], self.values[token] = token, value
+        return token
+
+    def redact(self, text: str) -> tuple[str, Counter[str]]:
+        """`text` with every detected value (and every value seen before) replaced by its token,
+        and how many of each type were replaced."""
+        found: Counter[str] = Counter()
+        pieces, last = [], 0
+        for span in self.detector.find(text):
+            pieces += [text[last:span.start], self._token_for(span.entity, text[span.start:span.end])]
+            found[span.entity] += 1
+            last = span.end
+        redacted = "".join([*pieces, text[last:]])
+        for value, token in sorted(self.tokens.items(), key=lambda item: -len(item[0])):
+            if value in redacted:  # a value the detector found once is never sent in clear again
+                found[_TOKEN.match(token)[1]] += redacted.count(value)  # type: ignore[index]
+                redacted = redacted.replace(value, token)
+        return redacted, found
+
+    def restore(self, text: str) -> str:
+        """`text` with each token this conversation issued put back to its value."""
+        return _TOKEN.sub(lambda m: self.values.get(m[0], m[0]), text)
