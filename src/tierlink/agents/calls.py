@@ -24,7 +24,14 @@ async def ask(traffic: Traffic, agent: Agent, prompt: str, round: int, max_token
 
 
 def deliver(traffic: Traffic, message: AgentMessage) -> AgentMessage | None:
-    """Send over the topology; a cut link drops the message (noted) instead of failing the run."""
+    """Send over the topology; a cut link drops the message (noted) instead of failing the run.
+    With a guard, a message that reads as an injection is held back and its sender quarantined:
+    nothing it sends afterwards is delivered either (the instruction may persist in its answers)."""
+    if traffic.guard is not None and (message.sender in traffic.quarantined or traffic.guard.flags(message.content)):
+        if message.sender not in traffic.quarantined:
+            traffic.quarantined.add(message.sender)
+            traffic.notes.append(f"{message.sender} quarantined in round {message.round}: its message reads as an injection")
+        return None
     try:
         return traffic.send(message)
     except LinkDown as exc:

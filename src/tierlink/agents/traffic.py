@@ -21,6 +21,7 @@ from tierlink.core.ledger import Charge, Ledger, Transfer
 from tierlink.core.tokens import estimate_tokens
 from tierlink.core.usage import Usage
 from tierlink.network.link import Direction
+from tierlink.trust.injection import InjectionDetector
 
 MessageKind = Literal["answer", "plan", "subtask", "result", "assignment", "observation", "verdict"]
 
@@ -55,12 +56,15 @@ class Traffic:
     """Sends messages along a topology's edges, charges agents' calls, and keeps the run's notes;
     `now` is its own time cursor (seconds since the run began) for link outages."""
 
-    def __init__(self, team: Team, topology: Topology, ledger: Ledger | None = None) -> None:
+    def __init__(self, team: Team, topology: Topology, ledger: Ledger | None = None,
+                 guard: InjectionDetector | None = None) -> None:
         self.team = team
         self.topology = topology
         self.ledger = ledger if ledger is not None else Ledger()
         self.notes: list[str] = []
         self.now = 0.0
+        self.guard = guard  # set: a message that reads as an injection is held back, and its sender quarantined
+        self.quarantined: set[str] = set()
 
     def charge(self, agent: str, round: int, usage: Usage) -> None:
         """One model call of `agent`: the only place a team's dollars are recorded."""

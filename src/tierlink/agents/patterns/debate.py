@@ -22,6 +22,7 @@ from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.errors import ConfigError
 from tierlink.core.grading import answer_key
 from tierlink.core.ledger import Ledger
+from tierlink.trust.injection import InjectionDetector
 
 Aggregate = Literal["majority", "judge"]
 # Others' answers inline, in quotes: a list invites a base model to continue the list instead of answering.
@@ -50,10 +51,12 @@ async def debate(
     concurrent: bool = True,
     ledger: Ledger | None = None,
     temperature: float = 0.0,
+    guard: InjectionDetector | None = None,
 ) -> TeamResult:
     """`rounds` counts the revision rounds after the first answers; `stop` can end it sooner.
     With `temperature` > 0 each agent samples with its own seed, so agents sharing one model
-    still answer differently (greedy copies of one model would all agree from the start)."""
+    still answer differently (greedy copies of one model would all agree from the start). With a
+    `guard`, an answer that reads as an injection is not passed on, and its agent is quarantined."""
     started = time.perf_counter()
     history = history or HistoryPolicy()
     judges = team.by_role("judge") if aggregate == "judge" else ()
@@ -64,7 +67,7 @@ async def debate(
     if not debaters:
         raise ConfigError("agents", "no debaters", "add agents that are not the judge")
     condition = (stop or MaxRounds(rounds + 1)) | MaxRounds(rounds + 1)
-    traffic = Traffic(team, topology, ledger)
+    traffic = Traffic(team, topology, ledger, guard)
     said: dict[str, list[str]] = {a.name: [] for a in debaters}
     per_round: list[dict[str, str]] = []
     reason: str | None = None
