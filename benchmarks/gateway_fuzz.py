@@ -62,7 +62,7 @@ def bad(response: httpx.Response) -> str | None:
         return f"HTTP {response.status_code}: {response.text[:200]}"
     if response.status_code == 503 and "overloaded" not in response.text and "no endpoint" not in response.text:
         return f"HTTP 503 not from routing: {response.text[:200]}"
-    if "internal error" in response.text:
+    if response.status_code == 200 and ('"server_error"' in response.text.replace(" ", "") or "internal error (" in response.text):
         return f"internal error in the body: {response.text[:200]}"
     return None
 
