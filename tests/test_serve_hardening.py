@@ -108,6 +108,10 @@ def test_a_request_marked_private_never_reaches_an_endpoint_outside_its_zone(ser
     assert public.json()["tierlink"]["endpoint"] == "c-echo" and "R-5512" in str(httpx.get(f"{fault_server}/recorded").json())
     unreadable = _raw(port, key, {"model": "c-echo", "messages": HI}, {"X-Tierlink-Private": "maybe"})
     assert unreadable.status_code == 400 and unreadable.json()["error"]["param"] == "X-Tierlink-Private"
+    with Store(served[1]) as store:  # a key made private keeps all its requests in the zone, header or not
+        clinic = store.create_key("clinic", private=True)[0]
+    by_key = _raw(port, clinic, {"model": "c-echo", "messages": [{"role": "user", "content": "patient P-9090 notes"}]})
+    assert by_key.json()["tierlink"]["endpoint"] == "device" and "P-9090" not in str(httpx.get(f"{fault_server}/recorded").json())
 
 
 def test_over_reported_usage_cannot_break_the_keys_hard_limit(served: tuple[int, Path, str]) -> None:

@@ -112,3 +112,18 @@ def test_headers_carry_printable_ascii_only() -> None:
     from tierlink.serve.responses import header_safe
 
     assert header_safe("edge answers; upstream said:\r\n<html>\x00bad\x7f é", 60) == "edge answers; upstream said:  <html> bad   "
+
+
+def test_a_database_from_before_private_keys_is_upgraded_in_place(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the keys table as an earlier tierlink made it
+        db.execute("CREATE TABLE keys (key_id TEXT PRIMARY KEY, name TEXT UNIQUE NOT NULL, hash TEXT UNIQUE NOT NULL, "
+                   "hint TEXT NOT NULL, created REAL NOT NULL, revoked INTEGER NOT NULL DEFAULT 0, dollars_limit REAL, "
+                   "requests_per_minute INTEGER, spent_dollars REAL NOT NULL DEFAULT 0)")
+        db.execute("INSERT INTO keys VALUES ('k1', 'old', 'h', 'tl-abc', 1.0, 0, 2.5, NULL, 0.5)")
+    with Store(path) as store:
+        (old, spent), = store.keys()
+        assert (old.name, old.dollars_limit, spent, old.private) == ("old", 2.5, 0.5, False)
+        assert store.create_key("new", private=True)[1].private

@@ -93,13 +93,14 @@ def keys_create(
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")],
     dollars: Annotated[float | None, typer.Option(min=0, help="Total dollars the key may spend (default: unlimited).")] = None,
     rpm: Annotated[int | None, typer.Option(min=1, help="Requests per minute (default: unlimited).")] = None,
+    private: Annotated[bool, typer.Option(help="Every request of this key stays in the device's privacy zones.")] = False,
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Create a key and print its secret (shown once; only its hash is stored)."""
     try:
         store = _store(config, database)
-        secret, record = store.create_key(name, dollars, rpm)
+        secret, record = store.create_key(name, dollars, rpm, private)
         store.close()
     except TierlinkError as exc:
         _fail(exc)
@@ -116,11 +117,12 @@ def keys_list(config: ConfigOption = None, database: DatabaseOption = None) -> N
         store.close()
     except TierlinkError as exc:
         _fail(exc)
-    table = Table("name", "id", "starts with", "created", "status", "dollars limit", "spent", "requests/min")
+    table = Table("name", "id", "starts with", "created", "status", "dollars limit", "spent", "requests/min", "private")
     for key, spent in keys:
         table.add_row(key.name, key.key_id, key.hint + "…", datetime.fromtimestamp(key.created).strftime("%Y-%m-%d %H:%M"),
                       "revoked" if key.revoked else "active", "-" if key.dollars_limit is None else f"${key.dollars_limit:.4f}",
-                      f"${spent:.6f}", "-" if key.requests_per_minute is None else str(key.requests_per_minute))
+                      f"${spent:.6f}", "-" if key.requests_per_minute is None else str(key.requests_per_minute),
+                      "yes" if key.private else "")
     Console().print(table)
 
 

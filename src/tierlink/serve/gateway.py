@@ -209,7 +209,8 @@ class Gateway:
         public = session_header or body.user
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
         request = Request(messages=(messages[-1],), attachments=attachments, max_tokens=body.output_cap,
-                          temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed, private=private)
+                          temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed,
+                          private=private or (caller.key is not None and caller.key.private))
         async with self._lock(session_id):
             previous = self._previous(session_id, caller, public)
             resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),

@@ -42,3 +42,4 @@ class KeyRecord(BaseModel):
     revoked: bool = False
     dollars_limit: float | None = None  # total spend allowed; None = unlimited
     requests_per_minute: int | None = None  # None = unlimited
+    private: bool = False  # every request of this key stays in the device's privacy zones

@@ -42,7 +42,9 @@ CREATE TABLE IF NOT EXISTS charges (
     joules REAL NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (request_id, seq));
 CREATE INDEX IF NOT EXISTS charges_session ON charges(session_id);
 """
-KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars"  # _key's order
+KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars, private"  # _key's order
+# columns added after a database may have been created: (table, column, declaration)
+ADDED_COLUMNS = (("keys", "private", "INTEGER NOT NULL DEFAULT 0"),)
 
 
 class SessionRecord(BaseModel):
@@ -89,9 +91,17 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_missing_columns()
         except sqlite3.DatabaseError as exc:
             raise TierlinkError(f"cannot open the gateway database {path}: {exc} "
                                 "(give another path with serve.database or --database)") from exc
+
+    def _add_missing_columns(self) -> None:
+        """Bring a database made by an earlier tierlink up to this schema (nothing is lost)."""
+        for table, column, declaration in ADDED_COLUMNS:
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
     def close(self) -> None:
         """Close the database under the lock, so no query in flight is cut off."""
@@ -107,16 +117,18 @@ class Store:
     # -- keys -------------------------------------------------------------------------------
 
     def create_key(self, name: str, dollars_limit: float | None = None,
-                   requests_per_minute: int | None = None) -> tuple[str, KeyRecord]:
-        """A new key; the secret is returned once and never stored."""
+                   requests_per_minute: int | None = None, private: bool = False) -> tuple[str, KeyRecord]:
+        """A new key; the secret is returned once and never stored. A private key's requests all
+        stay in the device's privacy zones."""
         secret = new_secret()
         record = KeyRecord(key_id=uuid.uuid4().hex[:12], name=name, hint=secret[:7], created=time.time(),
-                           dollars_limit=dollars_limit, requests_per_minute=requests_per_minute)
+                           dollars_limit=dollars_limit, requests_per_minute=requests_per_minute, private=private)
         with self._lock:
             try:
-                self._db.execute("INSERT INTO keys (key_id, name, hash, hint, created, dollars_limit, requests_per_minute) "
-                                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (record.key_id, name, hash_secret(secret), record.hint,
-                                                                  record.created, dollars_limit, requests_per_minute))
+                self._db.execute("INSERT INTO keys (key_id, name, hash, hint, created, dollars_limit, requests_per_minute, "
+                                 "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (record.key_id, name, hash_secret(secret), record.hint, record.created, dollars_limit,
+                                  requests_per_minute, int(private)))
             except sqlite3.IntegrityError as exc:
                 raise TierlinkError(f"a key named '{name}' already exists (choose another --name, or revoke it)") from exc
         return secret, record
@@ -212,4 +224,4 @@ def _charge_totals_sql(where: str) -> str:
 
 def _key(row: tuple) -> KeyRecord:  # type: ignore[type-arg]
     return KeyRecord(key_id=row[0], name=row[1], hint=row[2], created=row[3], revoked=bool(row[4]),
-                     dollars_limit=row[5], requests_per_minute=row[6])
+                     dollars_limit=row[5], requests_per_minute=row[6], private=bool(row[8]))
