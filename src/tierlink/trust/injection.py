@@ -3,10 +3,12 @@
 as data so a model is less inclined to obey it.
 
 The detector is word and character n-gram TF-IDF with a logistic regression, trained on the
-deepset prompt-injection train split shipped with tierlink (English and German), its C chosen by
-5-fold cross-validation on that split, plus phrase heuristics that flag the classic openings
+deepset prompt-injection train split shipped with tierlink (English and German) and on BIPIA's
+train split (benign email paragraphs and text attacks: without them half of the benign paragraphs
+of real emails read as injections), its C chosen by 5-fold cross-validation on that data, plus
+phrase heuristics that flag the classic openings
 ("ignore all previous instructions") in either language. Trained on first use: 15 fits of 5-fold
-CV and one final fit, 2-10 s on two busy cores. `datamark` is spotlighting by datamarking (Hines et al., 2024): the untrusted text's
+CV and one final fit, 2-20 s on two busy cores. `datamark` is spotlighting by datamarking (Hines et al., 2024): the untrusted text's
 spaces become a marker the model is told about, between tags that name its source.
 """
 
@@ -31,8 +33,9 @@ HEURISTICS = re.compile(
 
 
 def shipped_split(name: str) -> tuple[list[str], list[int]]:
-    """The shipped deepset split `name` ('train' or 'test'): texts and labels (1 = injection)."""
-    lines = files("tierlink.data").joinpath(f"security/deepset_{name}.jsonl").read_text(encoding="utf-8").splitlines()
+    """A shipped split ('train' or 'test' of deepset, 'bipia_train'): texts and labels (1 = injection)."""
+    file = f"security/{name}.jsonl" if name.startswith("bipia") else f"security/deepset_{name}.jsonl"
+    lines = files("tierlink.data").joinpath(file).read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
     return [str(r["text"]) for r in rows], [int(r["label"]) for r in rows]
 
@@ -60,6 +63,8 @@ class InjectionDetector:
         from sklearn.model_selection import cross_val_score
 
         texts, labels = shipped_split("train")
+        documents, kinds = shipped_split("bipia_train")
+        texts, labels = texts + documents, labels + kinds
         scores = {c: cross_val_score(_pipeline(c), texts, labels, cv=5, scoring="f1").mean() for c in C_GRID}
         self.chosen_c = max(scores, key=lambda c: scores[c])
         return _pipeline(self.chosen_c).fit(texts, labels)
@@ -73,6 +78,18 @@ class InjectionDetector:
         if not text.strip():
             return False
         return (self.use_heuristics and HEURISTICS.search(text) is not None) or self.probability(text) >= self.threshold
+
+
+def paragraphs_flagged(detector: InjectionDetector, text: str) -> tuple[str, int]:
+    """`text` without the paragraphs that read as injections (each replaced by a note), and how many."""
+    kept, dropped = [], 0
+    for paragraph in re.split(r"(\n\s*\n)", text):
+        if paragraph.strip() and detector.flags(paragraph):
+            kept.append("[a paragraph that read as an instruction was removed]")
+            dropped += 1
+        else:
+            kept.append(paragraph)
+    return "".join(kept), dropped
 
 
 def datamark(text: str, source: str) -> str:
