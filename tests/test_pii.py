@@ -105,3 +105,13 @@ def test_on_shipped_sentences_no_pattern_was_written_against_the_structured_type
                 hit += any(f.entity == span["entity_type"] and f.start < span["end_position"] and span["start_position"] < f.end
                            for f in found)
     assert total >= 30 and hit / total >= 0.95  # measured 1.0 on the benchmark's whole test split
+
+
+def test_a_name_is_redacted_whole_and_everywhere_in_a_request_whatever_the_order() -> None:
+    alone = Pseudonymiser(detector=DETECTOR)
+    text, _ = alone.redact("My name is Alice Martin, please move it to 8pm.")
+    assert "Martin" not in text and "artin" not in text
+    first = "The parcel for Raman Priyadarshini arrived."
+    assert Pseudonymiser(detector=DETECTOR).redact(first)[0] == first  # on its own, no cue: not found
+    texts, _ = Pseudonymiser(detector=DETECTOR).redact_all([first, "My name is Raman Priyadarshini."])
+    assert texts == ["The parcel for <PERSON_1> arrived.", "My name is <PERSON_1>."]  # found in the second, replaced in both

@@ -66,3 +66,23 @@ async def test_a_capped_answer_counts_against_the_breaker(fault_server: str) -> 
         assert (await guarded.complete(ASK)).usage_capped  # each answer is still used, billed at the bound
     await liar.aclose()
     assert breaker.state == "open" and not guarded.available()
+
+
+async def test_an_event_over_several_data_lines_is_one_chunk_and_deep_nesting_is_an_endpoint_error() -> None:
+    import httpx
+
+    from tierlink.endpoints.sse import sse_data
+
+    split = b'data: {"choices":[{"delta":{"content":"hi"},\ndata: "finish_reason":"stop"}]}\n\ndata: [DONE]\n\n'
+    events = [e async for e in sse_data("up", httpx.Response(200, content=split), 10_000)]
+    assert events == [{"choices": [{"delta": {"content": "hi"}, "finish_reason": "stop"}]}]
+    deep = b"data: " + b"[" * 200_000 + b"]" * 200_000 + b"\n\n"
+    with pytest.raises(EndpointError, match="malformed stream chunk \\(RecursionError\\)"):
+        [e async for e in sse_data("up", httpx.Response(200, content=deep), 10**6)]
+
+
+def test_an_image_known_only_by_its_url_is_bounded_by_the_largest_image_the_provider_bills() -> None:
+    from tierlink.core.messages import Attachment
+
+    url_only = Attachment(kind="image", mime="image/*", size_bytes=0, url="https://example.org/cat.jpg")
+    assert GPT4O.attachment_tokens(url_only) == 85 + 170 * 8  # 768 x 2048 after scaling: 2 x 4 tiles

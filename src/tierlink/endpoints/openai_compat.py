@@ -134,15 +134,16 @@ class OpenAICompatEndpoint(Endpoint):
         except httpx.HTTPError as exc:
             raise EndpointUnavailable(self.name, f"cannot connect: {exc}") from exc
         if content is None:
-            raise EndpointError(self.name, f"answer larger than {byte_cap} bytes for max_tokens {body['max_tokens']}; "
-                                           "not read further", status=response.status_code)
+            raise _accepted(EndpointError(self.name, f"answer larger than {byte_cap} bytes for max_tokens "
+                                                     f"{body['max_tokens']}; not read further", status=response.status_code))
         response = httpx.Response(response.status_code, headers=response.headers, content=content)
         if response.status_code >= 400:
             raise status_error(self.name, response.status_code, response.headers, error_message(response))
         try:
             return namespace(response.json())
-        except ValueError as exc:
-            raise EndpointError(self.name, f"malformed chat completion: {exc}", status=response.status_code) from exc
+        except (ValueError, RecursionError) as exc:  # RecursionError: nesting deeper than the parser goes
+            raise _accepted(EndpointError(self.name, f"malformed chat completion ({type(exc).__name__}): {str(exc)[:200]}",
+                                          status=response.status_code)) from exc
 
     async def complete(self, request: Request) -> Completion:
         """One POST, retried as configured; a malformed answer is an EndpointError, not a crash."""
@@ -164,7 +165,9 @@ class OpenAICompatEndpoint(Endpoint):
                 notes=("latency not split into prefill/decode (non-streaming call)",),
             )
         except (AttributeError, IndexError, TypeError, ValueError) as exc:
-            raise EndpointError(self.name, f"malformed chat completion: {exc}") from exc
+            raise _accepted(EndpointError(self.name, f"malformed chat completion: {exc}")) from exc
+        except EndpointError as exc:  # malformed usage: the upstream answered, and billed, all the same
+            raise _accepted(exc) from None
 
     async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
         """SSE with per-chunk deadlines; usage is estimated (and marked) if the server sends none."""
@@ -320,3 +323,9 @@ class OpenAICompatEndpoint(Endpoint):
         if hinted is not None:
             return hinted if hinted <= self.max_retry_wait_s else None
         return min(self.max_retry_wait_s, 0.25 * 2**attempt * (1 + random.random()))
+
+
+def _accepted(error: EndpointError) -> EndpointError:
+    """`error`, marked as coming after the upstream took the request (so its prompt is billed)."""
+    error.accepted = True
+    return error

@@ -14,6 +14,7 @@ from tierlink.core.messages import Attachment
 from tierlink.endpoints.image_tokens import tiled_image_tokens
 
 Tier = Literal["device", "edge", "cloud"]
+LARGEST_TILED_IMAGE = (768, 2048)  # after the provider's scaling, the most 512 px tiles an image can cover
 Modality = Literal["text", "image", "audio", "document", "sensor"]
 
 
@@ -71,6 +72,8 @@ class EndpointProfile(BaseModel):
         """Upper bound on the prompt tokens one attachment adds here: an image by the provider's
         image price, anything else at most one token per byte."""
         if attachment.kind == "image" and (self.tokens_per_image or self.image_tile_tokens is not None):
+            if attachment.width_px is None and self.image_tile_tokens is not None:  # a URL: size unknown, bound it
+                return self.image_tokens(*LARGEST_TILED_IMAGE)
             return self.image_tokens(attachment.width_px, attachment.height_px)
         return attachment.size_bytes
 

@@ -3,7 +3,6 @@ modality and the upload selector allow."""
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -76,12 +75,8 @@ class Preparer:
         """Messages bound for another zone with their personal data as tokens, and what was replaced."""
         if self.pseudonymiser is None or self.zones.get(name) == self.zones.get(self.device):
             return messages, {}
-        counts: Counter[str] = Counter()
-        out = []
-        for message in messages:
-            text, found = self.pseudonymiser.redact(message.content)
-            counts += found
-            out.append(message.model_copy(update={"content": text}) if found else message)
+        texts, counts = self.pseudonymiser.redact_all([m.content for m in messages])
+        out = [m if text == m.content else m.model_copy(update={"content": text}) for m, text in zip(messages, texts, strict=True)]
         return tuple(out), dict(counts)
 
 

@@ -221,16 +221,21 @@ class Gateway:
             scope = "key" if key_left is not None and (previous.dollars_left is None or key_left <= previous.dollars_left) else "session"
             try:  # from here on the key's shared dollars are let go whatever happens
                 charges = Ledger()  # this request's charges, written with its spend row
-                budget = Budget(latency_s=self._request_latency(), dollars=min(limits) if limits else None)
+                budget = Budget(latency_s=self._request_latency(), dollars=max(0.0, min(limits)) if limits else None)
                 session = self.deployment.session(policy, budget, fallback=self.fallback, resumed=resumed, charges=charges,
                                                   stream_upstream=self.config.serve.stream_upstream, shared=shared)
                 # shielded: a client that goes away does not cancel a turn that may already cost money;
                 # every wait inside (a queue for a slot, an upstream call) ends at the request's cap
                 with deadline_in(self._request_latency()):
-                    result, left = await asyncio.shield(self._turn(session, request, request_id, body.model, caller,
-                                                                   previous, charges, sink))
-            finally:
+                    turn = asyncio.ensure_future(self._turn(session, request, request_id, body.model, caller,
+                                                            previous, charges, sink))
+            except BaseException:
                 self._let_go(caller, shared)
+                raise
+            # the key's dollars are let go when the turn ends, not when a caller stops waiting for it
+            turn.add_done_callback(lambda _: self._let_go(caller, shared))
+            self.track(turn)  # type: ignore[arg-type]  # drained at shutdown even if its caller left
+            result, left = await asyncio.shield(turn)
         outcome = ChatOutcome(request_id=request_id, created=int(time.time()), model=body.model, session_id=public,
                               result=result, session_dollars_left=left,
                               key_dollars_left=None if shared is None else max(0.0, shared.left))

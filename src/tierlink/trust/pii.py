@@ -38,7 +38,7 @@ DATE_PATTERNS = (rf"\b{WEEKDAY}\b", rf"\b{MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)
                  r"(?<=\b(?:in|of|since|until|from|a|an|year|founded in|born in)\s)(?:19|20)\d{2}\b")
 UPPER, LOWER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ", "a-zß-öø-ÿāăąćčďđēėęěğīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
 NAME = rf"[{UPPER}][{LOWER}]+(?:[-'][{UPPER}]?[{LOWER}]+)?"
-FULL_NAME = rf"{NAME}(?:\s+[{UPPER}]\.?)?(?:\s+{NAME}){{0,2}}"
+FULL_NAME = rf"{NAME}(?:\s+[{UPPER}](?:\.|(?=\s)))?(?:\s+{NAME}){{0,2}}"  # an initial only before a space
 CUES = (r"name is|named|[Nn]ame:|I am|I'm|This is|Dear|Hi|Hello|Sincerely|Regards|under|under my \w+'s name|kid|son|"
         r"daughter|wife|husband|partner|friend|[Dd]irected [Bb]y:\s*|features|contact|[Cc]all|ask|tell|cc|Mr\.?|Mrs\.?|Ms\.?|"
         r"Dr\.?|Prof\.?|[Aa]ddress:")

@@ -57,6 +57,19 @@ class Pseudonymiser:
                 redacted = redacted.replace(value, token)
         return redacted, found
 
+    def redact_all(self, texts: list[str]) -> tuple[list[str], Counter[str]]:
+        """Several texts (a request's messages) redacted together: a value the detector finds in
+        any of them is replaced in all of them, whatever their order."""
+        for text in texts:  # first learn every value any of them holds
+            self.redact(text)
+        counts: Counter[str] = Counter()
+        out = []
+        for text in texts:
+            redacted, found = self.redact(text)
+            out.append(redacted)
+            counts += found
+        return out, counts
+
     def restore(self, text: str) -> str:
         """`text` with each token this conversation issued put back to its value."""
         return _TOKEN.sub(lambda m: self.values.get(m[0], m[0]), text)
