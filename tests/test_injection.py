@@ -48,7 +48,8 @@ def test_datamarking_keeps_the_text_and_names_its_source() -> None:
 
 def _team() -> Team:
     profile = endpoint_profiles()["gpt-4o-mini"]
-    answers = {0: f"yes. {PLANTED}", 1: "yes", 2: "yes", 3: "yes"}  # agent a0 read a poisoned document
+    benign = "Yes, the sky is blue on a clear day."
+    answers = {0: f"yes. {PLANTED}", 1: benign, 2: benign, 3: benign}  # agent a0 read a poisoned document
     return Team([Agent(f"a{i}", SimulatedEndpoint(f"sim{i}", profile, f"phone{i}", answer=answers[i], output_tokens=40),
                        Node(name=f"phone{i}", tier="device")) for i in range(4)])
 
@@ -61,5 +62,16 @@ async def test_a_planted_instruction_spreads_only_without_the_guard(detector: In
     carried = [t for t in result.ledger if t.sender == "a0"]
     if guarded:
         assert carried == [] and any("a0 quarantined" in note for note in result.notes)
+        assert not any("a1" in note or "a2" in note or "a3" in note for note in result.notes)  # benign ones pass
     else:
         assert len(carried) == 3 * 2  # every revision round, to every neighbour
+
+
+async def test_without_quarantine_taint_follows_the_content_through_the_ledger(detector: InjectionDetector) -> None:
+    team = _team()
+    task = Task(id="sky", question="Is the sky blue on a clear day? Answer yes or no.", gold="yes")
+    result = await debate(task, team, full(team.names), rounds=2, guard=detector, quarantine=False)
+    first, second = ([t for t in result.ledger if t.round == r] for r in (1, 2))
+    assert all(t.tainted for t in first if t.sender == "a0") and not any(t.tainted for t in first if t.sender != "a0")
+    assert all(t.tainted for t in second)  # in round 2 every agent has read a0: all of them are known readers
+    assert not result.notes  # nothing was held back

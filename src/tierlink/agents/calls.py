@@ -8,6 +8,7 @@ from tierlink.agents.team import Agent
 from tierlink.agents.traffic import AgentMessage, Traffic
 from tierlink.core.errors import LinkDown, TierlinkError
 from tierlink.core.messages import Request
+from tierlink.trust.injection import MESSAGE_THRESHOLD
 
 
 async def ask(traffic: Traffic, agent: Agent, prompt: str, round: int, max_tokens: int, fallback: str = "",
@@ -25,13 +26,23 @@ async def ask(traffic: Traffic, agent: Agent, prompt: str, round: int, max_token
 
 def deliver(traffic: Traffic, message: AgentMessage) -> AgentMessage | None:
     """Send over the topology; a cut link drops the message (noted) instead of failing the run.
-    With a guard, a message that reads as an injection is held back and its sender quarantined:
-    nothing it sends afterwards is delivered either (the instruction may persist in its answers)."""
-    if traffic.guard is not None and (message.sender in traffic.quarantined or traffic.guard.flags(message.content)):
-        if message.sender not in traffic.quarantined:
-            traffic.quarantined.add(message.sender)
-            traffic.notes.append(f"{message.sender} quarantined in round {message.round}: its message reads as an injection")
-        return None
+    With a guard, content that reads as an injection, or comes from an agent that read some, is
+    tainted: with quarantine it is held back and its sender quarantined (nothing it sends later is
+    delivered); without, it goes through marked, and its reader is tainted in turn (in the ledger)."""
+    if traffic.guard is not None:
+        # an answer written after its agent read tainted content (an earlier round) carries the taint
+        inherited = traffic.tainted.get(message.sender, message.round) < message.round
+        tainted = (inherited or message.sender in traffic.quarantined
+                   or traffic.guard.flags(message.content, MESSAGE_THRESHOLD))
+        if tainted and traffic.quarantine:
+            if message.sender not in traffic.quarantined:
+                traffic.quarantined.add(message.sender)
+                traffic.notes.append(f"{message.sender} quarantined in round {message.round}: its message reads as an injection")
+            return None
+        if tainted:
+            traffic.tainted.setdefault(message.sender, message.round)
+            traffic.tainted.setdefault(message.receiver, message.round)
+            message = message.model_copy(update={"tainted": True})
     try:
         return traffic.send(message)
     except LinkDown as exc:

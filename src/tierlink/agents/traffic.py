@@ -41,6 +41,8 @@ class AgentMessage(BaseModel):
     kind: MessageKind
     text: str = ""
     data: dict[str, Any] | None = None
+    source: str = "agent"  # where the content came from: an agent's answer, a document, a tool
+    tainted: bool = False  # traced to an injection (read as one, or sent by an agent that read one)
 
     @property
     def content(self) -> str:
@@ -57,14 +59,16 @@ class Traffic:
     `now` is its own time cursor (seconds since the run began) for link outages."""
 
     def __init__(self, team: Team, topology: Topology, ledger: Ledger | None = None,
-                 guard: InjectionDetector | None = None) -> None:
+                 guard: InjectionDetector | None = None, quarantine: bool = True) -> None:
         self.team = team
         self.topology = topology
         self.ledger = ledger if ledger is not None else Ledger()
         self.notes: list[str] = []
         self.now = 0.0
-        self.guard = guard  # set: a message that reads as an injection is held back, and its sender quarantined
+        self.guard = guard  # set: a message that reads as an injection is tainted, and (quarantine) held back
+        self.quarantine = quarantine
         self.quarantined: set[str] = set()
+        self.tainted: dict[str, int] = {}  # agent -> the round it first sent or read tainted content
 
     def charge(self, agent: str, round: int, usage: Usage) -> None:
         """One model call of `agent`: the only place a team's dollars are recorded."""
@@ -92,6 +96,6 @@ class Traffic:
         self.ledger.record(Transfer(
             time_s=self.now, round=message.round, sender=sender, receiver=receiver,
             link=link.name if link is not None else "local", tokens=estimate_tokens(message.content), bytes=size,
-            seconds=seconds, endpoint=endpoint.name, origin="simulated",
+            seconds=seconds, endpoint=endpoint.name, origin="simulated", tainted=message.tainted,
         ))
         return message

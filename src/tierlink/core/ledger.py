@@ -41,6 +41,7 @@ class Transfer(BaseModel):
     seconds: float
     endpoint: str
     origin: Origin
+    tainted: bool = False  # it carried content traced to an injection: its receiver is tainted too
 
 
 class Charge(BaseModel):

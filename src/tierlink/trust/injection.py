@@ -22,6 +22,10 @@ from importlib.resources import files
 from typing import Any
 
 C_GRID = (1.0, 4.0, 16.0)
+# For agents' answers the classifier is out of its training distribution: deepset's benign texts
+# are mostly questions, so plain statements score high ("The answer is 42." 0.83, "Yes, the sky is
+# blue on a clear day." 0.62, measured ad hoc). Between agents the guard acts only when near certain.
+MESSAGE_THRESHOLD = 0.95
 MARKER = "ˆ"
 HEURISTICS = re.compile(
     r"\b(?:ignore|disregard|forget|override)\b.{0,40}\b(?:previous|prior|above|earlier|all|your)\b.{0,30}"
@@ -73,11 +77,14 @@ class InjectionDetector:
         """The classifier's P(injection) for `text`."""
         return float(self._model.predict_proba([text])[0, 1])
 
-    def flags(self, text: str) -> bool:
-        """Is `text` an injection attempt, by the classifier or (if on) a known opening phrase?"""
+    def flags(self, text: str, threshold: float | None = None) -> bool:
+        """Is `text` an injection attempt, by the classifier (at `threshold`, default the
+        detector's) or (if on) a known opening phrase?"""
         if not text.strip():
             return False
-        return (self.use_heuristics and HEURISTICS.search(text) is not None) or self.probability(text) >= self.threshold
+        if self.use_heuristics and HEURISTICS.search(text) is not None:
+            return True
+        return self.probability(text) >= (self.threshold if threshold is None else threshold)
 
 
 def paragraphs_flagged(detector: InjectionDetector, text: str) -> tuple[str, int]:

@@ -52,11 +52,13 @@ async def debate(
     ledger: Ledger | None = None,
     temperature: float = 0.0,
     guard: InjectionDetector | None = None,
+    quarantine: bool = True,
 ) -> TeamResult:
     """`rounds` counts the revision rounds after the first answers; `stop` can end it sooner.
     With `temperature` > 0 each agent samples with its own seed, so agents sharing one model
     still answer differently (greedy copies of one model would all agree from the start). With a
-    `guard`, an answer that reads as an injection is not passed on, and its agent is quarantined."""
+    `guard`, an answer that reads as an injection is not passed on and its agent is quarantined
+    (or, with `quarantine=False`, passed on marked: the ledger shows who read tainted content)."""
     started = time.perf_counter()
     history = history or HistoryPolicy()
     judges = team.by_role("judge") if aggregate == "judge" else ()
@@ -67,7 +69,7 @@ async def debate(
     if not debaters:
         raise ConfigError("agents", "no debaters", "add agents that are not the judge")
     condition = (stop or MaxRounds(rounds + 1)) | MaxRounds(rounds + 1)
-    traffic = Traffic(team, topology, ledger, guard)
+    traffic = Traffic(team, topology, ledger, guard, quarantine)
     said: dict[str, list[str]] = {a.name: [] for a in debaters}
     per_round: list[dict[str, str]] = []
     reason: str | None = None
