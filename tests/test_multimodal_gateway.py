@@ -80,19 +80,16 @@ def test_an_image_reaches_the_vision_tier_and_a_text_only_tier_gets_its_caption(
 
 
 async def test_a_session_takes_content_parts_and_sends_the_image_to_a_vision_endpoint(fault_server: str) -> None:
+    from tests.servers.endpoints import device_and_cloud
     from tierlink.core import Budget
     from tierlink.core.content_parts import request_from_parts
-    from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
     from tierlink.routing.policy import make_policy
     from tierlink.routing.relevance import LexicalRelevance
     from tierlink.routing.session import Session
 
-    profiles = endpoint_profiles()
-    cloud = OpenAICompatEndpoint("cloud", f"{fault_server}/vision/v1", "m", profiles["gpt-4o"], "cloud",
-                                 api_key_env="TIERLINK_TEST_NO_KEY", max_retries=0)
-    device = OpenAICompatEndpoint("device", f"{fault_server}/ok/v1", "m", profiles["laptop-cpu/gemma3-270m-q4"], "robot",
-                                  api_key_env="TIERLINK_TEST_NO_KEY", max_retries=0)
-    session = Session({"device": device, "cloud": cloud}, "device", make_policy("always-cloud"), Budget(),
+    endpoints = device_and_cloud(fault_server, "vision")
+    device, cloud = endpoints["device"], endpoints["cloud"]
+    session = Session(endpoints, "device", make_policy("always-cloud"), Budget(),
                       scorer=LexicalRelevance())
     request = request_from_parts([{"type": "text", "text": "Describe it."},
                                   {"type": "image_url", "image_url": {"url": _png(64, 48)}}], max_tokens=16)

@@ -10,9 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.servers.endpoints import device_and_cloud
 from tierlink.core import Budget, Request
-from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
-from tierlink.endpoints.registry import endpoint_profiles
 from tierlink.routing.policy import make_policy
 from tierlink.routing.relevance import LexicalRelevance
 from tierlink.routing.session import Session
@@ -62,12 +61,9 @@ def test_no_raw_value_survives_redaction_and_every_answer_is_restored_exactly(tu
 
 async def test_a_session_sends_pseudonyms_to_the_cloud_and_restores_the_answer(fault_server: str) -> None:
     httpx.post(f"{fault_server}/reset")
-    profiles = endpoint_profiles()
-    cloud = OpenAICompatEndpoint("cloud", f"{fault_server}/echo/v1", "m", profiles["gpt-4o"], "cloud",
-                                 api_key_env="TIERLINK_TEST_NO_KEY", max_retries=0)
-    device = OpenAICompatEndpoint("device", f"{fault_server}/ok/v1", "m", profiles["laptop-cpu/gemma3-270m-q4"], "robot",
-                                  api_key_env="TIERLINK_TEST_NO_KEY", max_retries=0)
-    session = Session({"device": device, "cloud": cloud}, "device", make_policy("always-cloud"), Budget(),
+    endpoints = device_and_cloud(fault_server, "echo")
+    device, cloud = endpoints["device"], endpoints["cloud"]
+    session = Session(endpoints, "device", make_policy("always-cloud"), Budget(),
                       scorer=LexicalRelevance(), pseudonymiser=Pseudonymiser(detector=DETECTOR), stream_upstream=True)
     first = "Email jane.doe@example.com about the invoice, and note SSN 536-22-8726."
     second = "Also tell jane.doe@example.com that the card 4111111111111111 was cancelled."

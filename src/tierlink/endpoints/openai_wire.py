@@ -94,7 +94,7 @@ def estimated_usage(request: Request, text: str, profile: EndpointProfile) -> Si
     """Token counts when a server streams no usage: ~4 characters per token, attachments at the
     profile's price for them (marked simulated)."""
     prompt_chars = sum(len(m.content) for m in request.messages)
-    attached = sum(profile.attachment_tokens(a) for a in request.attachments)
+    attached = profile.attachments_tokens(request.attachments)
     return SimpleNamespace(
         prompt_tokens=max(1, prompt_chars // CHARS_PER_TOKEN) + attached,
         completion_tokens=max(1, len(text) // CHARS_PER_TOKEN) if text else 0,

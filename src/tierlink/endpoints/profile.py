@@ -6,6 +6,7 @@ OpenAI's cloud). Figures are sourced; the registry file cites each one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -76,6 +77,10 @@ class EndpointProfile(BaseModel):
                 return self.image_tokens(*LARGEST_TILED_IMAGE)
             return self.image_tokens(attachment.width_px, attachment.height_px)
         return attachment.size_bytes
+
+    def attachments_tokens(self, attachments: Iterable[Attachment]) -> int:
+        """Upper bound on the prompt tokens all of `attachments` add here."""
+        return sum(self.attachment_tokens(a) for a in attachments)
 
     def predicted_seconds(self, input_tokens: int, output_tokens: int) -> float:
         """Compute time (no network) predicted from the profile: TTFT + prefill + decode."""

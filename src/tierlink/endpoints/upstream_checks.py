@@ -43,7 +43,7 @@ class CheckedUsage:
 def input_bound(request: Request, profile: EndpointProfile | None = None) -> int:
     """The most prompt tokens `request` can be, under any byte-level tokenizer, with its
     attachments at the profile's price for them (the reservation's own bound)."""
-    attached = sum(profile.attachment_tokens(a) for a in request.attachments) if profile is not None else 0
+    attached = profile.attachments_tokens(request.attachments) if profile is not None else 0
     return max_tokens_of(request.messages) + attached
 
 

@@ -84,7 +84,7 @@ async def _called(name: str, endpoint: Endpoint, outgoing: Outgoing, worst: Usag
 def _estimate_partial(endpoint: Endpoint, request: Request, text: str) -> Usage:
     """The upstream took the request (and billed its prompt and what it sent) but reported no
     usage: charge an estimate (simulated)."""
-    attached = sum(endpoint.profile.attachment_tokens(a) for a in request.attachments)
+    attached = endpoint.profile.attachments_tokens(request.attachments)
     tokens_in, tokens_out = estimated_tokens_of(request.messages) + attached, estimate_tokens(text)
     return Usage(input_tokens=tokens_in, output_tokens=tokens_out,
                  dollars=endpoint.profile.dollars(tokens_in, tokens_out), origins=frozenset({"simulated"}))

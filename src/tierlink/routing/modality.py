@@ -16,7 +16,6 @@ from tierlink.core.messages import Attachment
 from tierlink.endpoints.profile import EndpointProfile
 from tierlink.network.link import Link
 from tierlink.routing.relevance import RelevanceScorer
-from tierlink.routing.reservation import attachment_tokens
 
 
 class Selection(BaseModel):
@@ -65,7 +64,7 @@ class AttachmentSelector(BaseModel):
             if link is not None:
                 base64_bytes = 4 * ((item.size_bytes + 2) // 3)
                 upload = link.transfer_seconds(base64_bytes, "up") - link.rtt_ms / 2000
-            dollars = attachment_tokens(item, profile) * profile.price_in_per_mtok / 1e6
+            dollars = profile.attachment_tokens(item) * profile.price_in_per_mtok / 1e6
             gain = relevance[index] * self.redundancy ** kinds[item.kind]
             value = gain - self.seconds_weight * upload - self.dollars_weight * dollars
             values[index] = value

@@ -8,10 +8,11 @@ longer; such overruns are counted as latency violations, they cannot be prevente
 
 from __future__ import annotations
 
-from tierlink.core.messages import Attachment, Request
-from tierlink.core.tokens import estimated_tokens_of, max_tokens_of
+from tierlink.core.messages import Request
+from tierlink.core.tokens import estimated_tokens_of
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.profile import EndpointProfile
+from tierlink.endpoints.upstream_checks import input_bound
 from tierlink.network.link import Link
 from tierlink.network.wire_size import request_bytes
 
@@ -19,18 +20,12 @@ RESPONSE_BYTES_PER_TOKEN = 8  # UTF-8 text plus JSON escaping, generous
 RESPONSE_OVERHEAD_BYTES = 400  # the chat-completion envelope
 
 
-def attachment_tokens(attachment: Attachment, profile: EndpointProfile) -> int:
-    """Upper bound on the prompt tokens one attachment adds at this endpoint (the profile's rule)."""
-    return profile.attachment_tokens(attachment)
-
-
 def reserve(
     request: Request, profile: EndpointProfile, link: Link | None, exact: Usage | None = None
 ) -> Usage:
     """Worst-case usage of sending `request` to an endpoint with `profile` over `link`."""
-    extra = sum(attachment_tokens(a, profile) for a in request.attachments)
-    bound_in = max_tokens_of(request.messages) + extra
-    typical_in = estimated_tokens_of(request.messages) + extra
+    bound_in = input_bound(request, profile)  # the same bound an upstream's usage is checked against
+    typical_in = estimated_tokens_of(request.messages) + profile.attachments_tokens(request.attachments)
     out = request.max_tokens
     dollars = profile.dollars(bound_in, out)
     if exact is not None:  # a replay endpoint knows the record it will serve

@@ -92,6 +92,7 @@ class Gateway:
         self.require_keys = require_keys
         self.deployment: Deployment = build_deployment(config, record_transfers=False)  # each request records its own charges
         self.admission: dict[str, AdmissionEndpoint] = {}
+        self.largest_window = max(endpoint.profile.context_window for endpoint in self.deployment.endpoints.values())
         self.breakers = self._guard_endpoints()
         self.metrics.watch_breakers(self.breakers)
         self.metrics.watch_queues(self.admission)
@@ -244,7 +245,7 @@ class Gateway:
 
     def _check_context(self, messages: list[Message], output_cap: int) -> None:
         """A request no endpoint's context window can hold is the client's error (400), not a budget one."""
-        window = max(endpoint.profile.context_window for endpoint in self.deployment.endpoints.values())
+        window = self.largest_window
         prompt = estimated_tokens_of(messages)
         if prompt + output_cap > window:
             raise BadRequest(f"the largest context window here is {window} tokens, but the request needs about "

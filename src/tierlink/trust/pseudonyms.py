@@ -9,7 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from tierlink.trust.pii import PiiDetector
+from tierlink.trust.pii import PiiDetector, Span
 
 _TOKEN = re.compile(r"<([A-Z_]+)_(\d+)>")
 
@@ -44,10 +44,30 @@ class Pseudonymiser:
     def redact(self, text: str) -> tuple[str, Counter[str]]:
         """`text` with every detected value (and every value seen before) replaced by its token,
         and how many of each type were replaced."""
+        texts, found = self.redact_all([text])
+        return texts[0], found
+
+    def redact_all(self, texts: list[str]) -> tuple[list[str], Counter[str]]:
+        """Several texts (a request's messages) redacted together: a value the detector finds in
+        any of them is replaced in all of them, whatever their order. Each text is read once."""
+        spans = [self.detector.find(text) for text in texts]  # first learn every value any of them holds
+        for text, found in zip(texts, spans, strict=True):
+            for span in found:
+                self._token_for(span.entity, text[span.start:span.end])
+        counts: Counter[str] = Counter()
+        out = []
+        for text, found in zip(texts, spans, strict=True):
+            redacted, replaced = self._replaced(text, found)
+            out.append(redacted)
+            counts += replaced
+        return out, counts
+
+    def _replaced(self, text: str, spans: list[Span]) -> tuple[str, Counter[str]]:
+        """`text` with its detected `spans`, then every value already known, as tokens."""
         found: Counter[str] = Counter()
         pieces, last = [], 0
-        for span in self.detector.find(text):
-            pieces += [text[last:span.start], self._token_for(span.entity, text[span.start:span.end])]
+        for span in spans:
+            pieces += [text[last:span.start], self.tokens[text[span.start:span.end]]]
             found[span.entity] += 1
             last = span.end
         redacted = "".join([*pieces, text[last:]])
@@ -56,19 +76,6 @@ class Pseudonymiser:
                 found[_TOKEN.match(token)[1]] += redacted.count(value)  # type: ignore[index]
                 redacted = redacted.replace(value, token)
         return redacted, found
-
-    def redact_all(self, texts: list[str]) -> tuple[list[str], Counter[str]]:
-        """Several texts (a request's messages) redacted together: a value the detector finds in
-        any of them is replaced in all of them, whatever their order."""
-        for text in texts:  # first learn every value any of them holds
-            self.redact(text)
-        counts: Counter[str] = Counter()
-        out = []
-        for text in texts:
-            redacted, found = self.redact(text)
-            out.append(redacted)
-            counts += found
-        return out, counts
 
     def restore(self, text: str) -> str:
         """`text` with each token this conversation issued put back to its value."""
