@@ -98,6 +98,8 @@ def test_keys_budgets_and_rate_limits(tmp_path: Path, upstream_port: int) -> Non
     listing = _cli("keys", "list", "--database", str(db))
     assert "app" in listing.stdout and secret not in listing.stdout
     assert _cli("keys", "create", "--name", "app", "--database", str(db)).returncode == 2
+    moon = _cli("keys", "create", "--name", "moon", "--zones", "device,moon", "--config", str(config), "--database", str(db))
+    assert moon.returncode == 2 and "--zones" in moon.stderr and "moon" in moon.stderr and "Traceback" not in moon.stderr
     port = free_port()
     with gateway(config, port):
         anonymous = httpx.post(f"http://127.0.0.1:{port}/v1/chat/completions", json={"model": "cloud", "messages": HI})

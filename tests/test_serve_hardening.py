@@ -114,6 +114,18 @@ def test_a_request_marked_private_never_reaches_an_endpoint_outside_its_zone(ser
     assert by_key.json()["tierlink"]["endpoint"] == "device" and "P-9090" not in str(httpx.get(f"{fault_server}/recorded").json())
 
 
+def test_a_key_limited_to_some_zones_never_reaches_an_endpoint_outside_them(served: tuple[int, Path, str],
+                                                                             fault_server: str) -> None:
+    port, db, _ = served
+    with Store(db) as store:
+        home = store.create_key("home-only", zones=("device", "edge"))[0]
+        assert [k.zones for k, _ in store.keys() if k.name == "home-only"] == [("device", "edge")]
+    kept = _raw(port, home, {"model": "c-echo", "messages": [{"role": "user", "content": "home note H-4242"}]})
+    assert kept.status_code == 200 and kept.json()["tierlink"]["endpoint"] == "device"
+    assert "may only go to zone(s) device, edge" in kept.json()["tierlink"]["reason"]
+    assert "H-4242" not in str(httpx.get(f"{fault_server}/recorded").json())
+
+
 def test_over_reported_usage_cannot_break_the_keys_hard_limit(served: tuple[int, Path, str]) -> None:
     port, db, _ = served
     tight = _tight_key(db)

@@ -127,3 +127,4 @@ def test_a_database_from_before_private_keys_is_upgraded_in_place(tmp_path: Path
         (old, spent), = store.keys()
         assert (old.name, old.dollars_limit, spent, old.private) == ("old", 2.5, 0.5, False)
         assert store.create_key("new", private=True)[1].private
+        assert store.create_key("zoned", zones=("device", "home"))[1].zones == ("device", "home")

@@ -88,19 +88,30 @@ def _store(config: Path | None, database: Path | None):  # type: ignore[no-untyp
     return Store(database or _settings(config).serve.database)
 
 
+def _zones(config: Path | None, zones: str) -> tuple[str, ...]:
+    """The --zones list, each checked against the zones the configuration's nodes are in."""
+    named = tuple(zone.strip() for zone in zones.split(",") if zone.strip())
+    known = {node.zone or node.tier for node in config_or_default(config).nodes.values()}
+    unknown = [zone for zone in named if zone not in known]
+    if unknown:
+        raise ConfigError("--zones", f"no node is in zone(s) {', '.join(unknown)}", f"use zones of the configuration: {', '.join(sorted(known))}")
+    return named
+
+
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Option(help="A name to recognise the key by.")],
     dollars: Annotated[float | None, typer.Option(min=0, help="Total dollars the key may spend (default: unlimited).")] = None,
     rpm: Annotated[int | None, typer.Option(min=1, help="Requests per minute (default: unlimited).")] = None,
     private: Annotated[bool, typer.Option(help="Every request of this key stays in the device's privacy zones.")] = False,
+    zones: Annotated[str, typer.Option(help="Comma-separated privacy zones this key's requests may reach (default: any).")] = "",
     config: ConfigOption = None,
     database: DatabaseOption = None,
 ) -> None:
     """Create a key and print its secret (shown once; only its hash is stored)."""
     try:
         store = _store(config, database)
-        secret, record = store.create_key(name, dollars, rpm, private)
+        secret, record = store.create_key(name, dollars, rpm, private, _zones(config, zones))
         store.close()
     except TierlinkError as exc:
         _fail(exc)
@@ -117,12 +128,12 @@ def keys_list(config: ConfigOption = None, database: DatabaseOption = None) -> N
         store.close()
     except TierlinkError as exc:
         _fail(exc)
-    table = Table("name", "id", "starts with", "created", "status", "dollars limit", "spent", "requests/min", "private")
+    table = Table("name", "id", "starts with", "created", "status", "dollars limit", "spent", "requests/min", "private", "zones")
     for key, spent in keys:
         table.add_row(key.name, key.key_id, key.hint + "…", datetime.fromtimestamp(key.created).strftime("%Y-%m-%d %H:%M"),
                       "revoked" if key.revoked else "active", "-" if key.dollars_limit is None else f"${key.dollars_limit:.4f}",
                       f"${spent:.6f}", "-" if key.requests_per_minute is None else str(key.requests_per_minute),
-                      "yes" if key.private else "")
+                      "yes" if key.private else "", ",".join(key.zones) or "any")
     Console().print(table)
 
 

@@ -72,8 +72,8 @@ def create_app() -> FastAPI:
         if fault in ("jsonrepair", "jsonbroken") and "JSON" in prompt:
             repaired = fault == "jsonrepair" and "Reply again with JSON" in prompt
             return JSONResponse(_completion(_valid_json(prompt) if repaired else '{"oops": [1,'))
-        if fault == "echo":  # records every body, answers with the last user turn's text
-            recorded.append(body)
+        if fault.startswith("echo"):  # records every body (and its route), answers with the last user turn's text
+            recorded.append({"route": fault, **body})
             return _say(str(body["messages"][-1]["content"]), bool(body.get("stream")))
         if fault == "vision":
             return _say(_what_was_sent(body["messages"][-1]["content"]), bool(body.get("stream")))

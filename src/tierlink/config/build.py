@@ -67,7 +67,9 @@ class Deployment:
         calls to the deployment's ledger unless given another sink (`charges=`)."""
         zones = {name: self.nodes[spec.node].privacy_zone for name, spec in self.config.endpoints.items()}
         kw.setdefault("charges", self.ledger if self.records else None)
-        if self.config.trust.pii == "pseudonymise":  # one per conversation: a value keeps its token
+        rules = self.config.trust.rules(self.nodes[self.config.endpoints[self.device].node].privacy_zone)
+        kw.setdefault("rules", rules)
+        if rules.detects:  # one per conversation: a value keeps its token
             kw.setdefault("pseudonymiser", Pseudonymiser())
         return Session(self.endpoints, self.device, policy, budget, zones, **kw)
 

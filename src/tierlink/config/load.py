@@ -114,6 +114,7 @@ def check_config(config: TierlinkConfig) -> None:
                 f"no link between the device node '{device_node}' and node '{endpoint.node}'",
                 f"add a link under `links:` with a: {device_node} and b: {endpoint.node}",
             )
+    _check_trust(config, device_node)
 
 
 def device_endpoint(config: TierlinkConfig) -> str:
@@ -210,6 +211,25 @@ def configured_profile(name: str, endpoint: EndpointConfig) -> str | EndpointPro
         raise ConfigError(f"endpoints.{name}.profile", "this endpoint has no catalogue model to take a profile from",
                           "name a profile (`tierlink profiles`) or give one inline")
     return entry.profile
+
+
+def node_zone(config: TierlinkConfig, node: str) -> str:
+    """A node's privacy zone: its configured zone, else its tier name."""
+    spec = config.nodes[node]
+    return spec.zone or spec.tier
+
+
+def _check_trust(config: TierlinkConfig, device_node: str) -> None:
+    """Each zone rule names a zone some node is in, other than the device's own."""
+    known = {node_zone(config, node) for node in config.nodes}
+    own = node_zone(config, device_node)
+    for zone in config.trust.zones:
+        if zone == own:
+            raise ConfigError(f"trust.zones.{zone}", f"'{zone}' is the device's own zone: nothing leaves the device to it",
+                              "remove this rule; rules are for the zones a request is sent to")
+        if zone not in known:
+            raise ConfigError(f"trust.zones.{zone}", f"no node is in zone '{zone}'",
+                              f"use a zone of `nodes:` ({', '.join(sorted(known - {own}))}); a node's zone is its `zone`, else its tier")
 
 
 def _known_node(config: TierlinkConfig, node: str, field: str) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from tierlink.core.budget import Budget
 from tierlink.endpoints.profile import EndpointProfile, Tier
 from tierlink.network.availability import Outage
+from tierlink.trust.zones import PiiAction, ZoneRule, ZoneRules, known_entities, yaml_off
 
 # the cascade's cut for a device without calibrated thresholds (a model file of your own)
 HAND_SET_CASCADE: dict[str, float | int | str | bool | None] = {"min_logprob": -0.35}
@@ -134,11 +135,22 @@ class ServeConfig(_Strict):
 
 
 class TrustConfig(_Strict):
-    """What may leave the device's privacy zone."""
+    """What may leave the device's privacy zone, for each zone it may go to."""
 
-    pii: Literal["off", "pseudonymise"] = Field("off", description=(
-        "'pseudonymise': personal data (emails, phones, cards, IBANs, SSNs, IPs, dates, names, addresses) "
-        "leaves the device's zone as tokens (<PERSON_1>) and the answer is restored on the device."))
+    pii: PiiAction = Field("off", description=(
+        "For zones without a rule under `zones`: 'off' sends text as written; 'pseudonymise': personal data "
+        "(emails, phones, cards, IBANs, SSNs, IPs, dates, names, addresses) leaves as tokens (<PERSON_1>) and "
+        "the answer is restored on the device; 'refuse': a turn carrying personal data is not sent there."))
+    keep: frozenset[str] = Field(frozenset(), description="Entity types the default rule lets go in clear (e.g. DATE_TIME).")
+    zones: dict[str, ZoneRule] = Field({}, description=(
+        "A rule per zone (a node's `zone`, else its tier): {pii: off|pseudonymise|refuse, keep: [...], private: true|false}."))
+
+    _off = field_validator("pii", mode="before")(yaml_off)
+    _known = field_validator("keep")(known_entities)
+
+    def rules(self, device_zone: str) -> ZoneRules:
+        """The deployment's rule set, seen from the device's zone."""
+        return ZoneRules(device_zone=device_zone, default=ZoneRule(pii=self.pii, keep=self.keep), zones=self.zones)
 
 
 class TierlinkConfig(_Strict):

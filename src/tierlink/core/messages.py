@@ -71,6 +71,7 @@ class Request(BaseModel):
     stop: tuple[str, ...] = ()
     logprobs: bool = False
     private: bool = False
+    zones: tuple[str, ...] = Field((), description="The only privacy zones that may receive this request (empty: any the rules allow).")
     prompt_id: str | None = Field(None, description="Benchmark id, lets replay find the record.")
     turn: int = Field(0, ge=0, description="Turn or round index, written to the ledger.")
     seed: int | None = Field(None, description="Sampling seed (for k independent samples).")

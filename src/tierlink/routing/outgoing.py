@@ -16,6 +16,7 @@ from tierlink.routing.relevance import RelevanceScorer
 from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action
 from tierlink.trust.pseudonyms import Pseudonymiser
+from tierlink.trust.zones import ZoneRule, ZoneRules
 
 MODALITY_OF = {"image": "image", "document": "document", "audio": "audio", "sensor": "sensor"}
 
@@ -41,7 +42,8 @@ class Preparer:
     history_plan: HistoryPlan  # the default plan for remote endpoints
     device_history: HistoryPlan  # the device's default (it holds the conversation already)
     scorer: Callable[[], RelevanceScorer]  # loads the embedding model only when needed
-    pseudonymiser: Pseudonymiser | None = None  # set: personal data leaves the device's zone as tokens
+    pseudonymiser: Pseudonymiser | None = None  # the conversation's tokens; set when any zone rule detects
+    rules: ZoneRules | None = None  # what may go to each zone (None: everything, as written)
 
     def plan_for(self, name: str, action: Action) -> HistoryPlan:
         """The action's plan, else the default for the device or for a remote endpoint."""
@@ -67,17 +69,67 @@ class Preparer:
             sent = self.selector.select(request.last_user_text, request.attachments, allowed,
                                         endpoint.profile, link_of(endpoint), self.scorer()).chosen
         left_out = [a for i, a in enumerate(request.attachments) if i not in sent]
-        messages, redacted = self._redacted(name, _with_placeholders(messages, left_out))
-        outgoing = request.model_copy(update={"messages": messages, "attachments": tuple(request.attachments[i] for i in sent)})
+        messages, attachments, redacted = self._redacted(
+            name, _with_placeholders(messages, left_out), tuple(request.attachments[i] for i in sent))
+        outgoing = request.model_copy(update={"messages": messages, "attachments": attachments})
         return Outgoing(outgoing, sent, plan, redacted)
 
-    def _redacted(self, name: str, messages: tuple[Message, ...]) -> tuple[tuple[Message, ...], dict[str, int]]:
-        """Messages bound for another zone with their personal data as tokens, and what was replaced."""
-        if self.pseudonymiser is None or self.zones.get(name) == self.zones.get(self.device):
-            return messages, {}
-        texts, counts = self.pseudonymiser.redact_all([m.content for m in messages])
-        out = [m if text == m.content else m.model_copy(update={"content": text}) for m, text in zip(messages, texts, strict=True)]
-        return tuple(out), dict(counts)
+    def rule_for(self, name: str) -> ZoneRule | None:
+        """The zone rule for sending to `name`; None where nothing is checked (its own zone, no rules)."""
+        return None if self.rules is None else self.rules.rule_for(self.zones.get(name, "cloud"))
+
+    def held_back(self, name: str, request: Request, history: tuple[Message, ...]) -> str | None:
+        """Why this turn may not go to `name` at all (private content, or personal data for a
+        zone whose rule refuses it); None if it may."""
+        zone = self.zones.get(name, "cloud")
+        if request.zones and zone not in request.zones:
+            return f"this request may only go to zone(s) {', '.join(request.zones)}, not '{zone}'"
+        if not self.residency.text_allowed(request, zone):
+            return f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone"
+        rule = self.rule_for(name)
+        if rule is None or rule.pii != "refuse" or self.pseudonymiser is None:
+            return None
+        texts = [m.content for m in (*history, *request.messages)] + [a.description for a in request.attachments]
+        types = self.pseudonymiser.types_in(texts, rule.keep)
+        return f"personal data ({', '.join(sorted(types))}) may not go to zone '{zone}'" if types else None
+
+    def _redacted(self, name: str, messages: tuple[Message, ...], attachments: tuple[Attachment, ...]
+                  ) -> tuple[tuple[Message, ...], tuple[Attachment, ...], dict[str, int]]:
+        """Messages and attachments bound for a pseudonymising zone with their personal data as
+        tokens (captions, and the contents of text files), and what was replaced."""
+        rule = self.rule_for(name)
+        if rule is None or rule.pii != "pseudonymise" or self.pseudonymiser is None:
+            return messages, attachments, {}
+        bodies = [text_body(a) for a in attachments]
+        texts = [m.content for m in messages] + [a.description for a in attachments] + [b for b in bodies if b is not None]
+        redacted, counts = self.pseudonymiser.redact_all(texts, rule.keep)
+        out = [m if text == m.content else m.model_copy(update={"content": text})
+               for m, text in zip(messages, redacted, strict=False)]
+        captions, contents = iter(redacted[len(messages):]), iter(redacted[len(messages) + len(attachments):])
+        files = []
+        for attachment, body in zip(attachments, bodies, strict=True):
+            update: dict[str, object] = {"description": next(captions)}
+            if body is not None:
+                data = next(contents).encode("utf-8")
+                update |= {"data": data, "path": None, "size_bytes": len(data)}
+            files.append(attachment.model_copy(update=update))
+        return tuple(out), tuple(files), dict(counts)
+
+
+TEXT_MIMES = ("text/", "application/json", "application/xml", "application/x-yaml", "application/csv")
+
+
+def text_body(attachment: Attachment) -> str | None:
+    """An attachment's contents as text, if it is a text file that reads as UTF-8 (what can be redacted)."""
+    if not attachment.mime.startswith(TEXT_MIMES):
+        return None
+    content = attachment.content()
+    if content is None:
+        return None
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def _with_placeholders(messages: tuple[Message, ...], left_out: list[Attachment]) -> tuple[Message, ...]:

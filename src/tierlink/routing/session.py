@@ -33,6 +33,7 @@ from tierlink.routing.residency import Residency
 from tierlink.routing.state import Action, EndpointView, TurnState
 from tierlink.routing.turn import Call, Miss, Resumed, SessionStats, TurnResult
 from tierlink.trust.pseudonyms import Crossing, Pseudonymiser
+from tierlink.trust.zones import ZoneRules, session_rules
 
 __all__ = ["Session", "TextSink", "TurnResult", "SessionStats", "Resumed"]
 
@@ -59,6 +60,7 @@ class Session:
         resumed: Resumed | None = None,
         shared: SharedDollars | None = None,
         pseudonymiser: Pseudonymiser | None = None,
+        rules: ZoneRules | None = None,
     ) -> None:
         if device not in endpoints:
             raise TierlinkError(f"device endpoint '{device}' is not among {', '.join(endpoints)}")
@@ -71,10 +73,11 @@ class Session:
         self.budget = budget or Budget()
         self.shared = shared  # dollars shared with other sessions (a key's): each call holds its worst case
         self.zones = dict(zones or {n: e.profile.privacy_zone for n, e in endpoints.items()})
-        self.residency = residency or Residency()
+        rules, pseudonymiser = session_rules(rules, pseudonymiser, self.zones.get(device, "device"))
+        self.residency = residency or Residency(private_zones=frozenset({"device"}) | (rules.private_zones if rules else frozenset()))
         self.preparer = Preparer(self.residency, selector or AttachmentSelector(), self.zones, device,
                                  history_plan or HistoryPlan(), device_history or HistoryPlan(kind="full"),
-                                 lambda: self.scorer, pseudonymiser)
+                                 lambda: self.scorer, pseudonymiser, rules)
         self.audit: list[Crossing] = []  # what personal data left the device's zone, per call (types and counts)
         self.expected_turns = expected_turns
         # where a failed call goes next, in order (e.g. cloud -> edge -> device); default: the device
@@ -101,7 +104,7 @@ class Session:
         request = request.model_copy(update={"turn": turn})
         self._turn_spent, violations = Usage(), self.stats.latency_violations
         state = self._state(turn, request)
-        action = self._enforce(await self.policy.decide(state), state)
+        action = await self._decide(state)
         if action.overhead is not None:  # an LLM router's own call is part of the turn
             self._charge(turn, "router", action.overhead.endpoint, action.overhead.usage)
         draft: Call | None = None
@@ -149,7 +152,7 @@ class Session:
         held = self.prefixes.holds()
         views = {name: EndpointView(
             name=name, profile=endpoint.profile, is_device=name == self.device, reachable=endpoint.available(),
-            allowed=self.residency.text_allowed(request, self.zones.get(name, "cloud")),
+            allowed=self.preparer.held_back(name, request, tuple(self.history)) is None,
             holds_messages=held.get(name, 0), link=link_of(endpoint),
         ) for name, endpoint in self.endpoints.items()}
         return TurnState(
@@ -160,13 +163,22 @@ class Session:
             answered_by=dict(self.stats.by_endpoint),
         )
 
+    async def _decide(self, state: TurnState) -> Action:
+        """The policy's choice, overridden where the rules say; a choice held back on the device
+        (residency, a zone's rule) is counted."""
+        wanted = await self.policy.decide(state)
+        view = state.endpoints.get(wanted.endpoint)
+        self.stats.held_back += view is not None and not view.allowed
+        return self._enforce(wanted, state)
+
     def _enforce(self, action: Action, state: TurnState) -> Action:
         """Residency and reachability override any policy; unknown endpoints are the device."""
         view = state.endpoints.get(action.endpoint)
         if view is None:
             return Action(endpoint=self.device, reason=f"policy chose unknown endpoint '{action.endpoint}'; the device answers")
         if not view.allowed:
-            return Action(endpoint=self.device, reason=f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone; the device answers (policy wanted {action.endpoint})")
+            why = self.preparer.held_back(action.endpoint, state.request, state.history)
+            return Action(endpoint=self.device, reason=f"{why}; the device answers (policy wanted {action.endpoint})")
         if not view.reachable:
             instead = next(iter(self._fallbacks_after(action.endpoint, state)), self.device)
             return Action(endpoint=instead, reason=f"{action.endpoint} is unreachable (link down, circuit open or queue full); {self._who(instead)} answers")
@@ -184,7 +196,7 @@ class Session:
         state = self._state(turn, request, draft=drafted.completion,
                             samples=tuple(e for e in evidence if e.endpoint != "self-check"),
                             self_check=checks[0] if checks else None)
-        return drafted, self._enforce(await self.policy.decide(state), state), state
+        return drafted, await self._decide(state), state
 
     async def _evidence(self, request: Request, action: Action, draft: Completion) -> list[Completion]:
         """Extra device calls a cascade asked for: k sampled drafts and a self-check verdict."""
@@ -334,3 +346,4 @@ def _busy_for(misses: list[Miss]) -> float | None:
     """When every miss was a full queue: the soonest any endpoint expects a free slot."""
     waits = [m.retry_after_s for m in misses]
     return None if not waits or None in waits else min(w for w in waits if w is not None)
+

@@ -49,6 +49,7 @@ class SessionStats:
     fallbacks: int = 0
     latency_violations: int = 0
     dollar_violations: int = 0
+    held_back: int = 0  # turns the policy sent elsewhere that residency or a zone's rule kept from there
     by_endpoint: dict[str, int] = field(default_factory=dict)
 
 

@@ -211,7 +211,7 @@ class Gateway:
         session_id = f"{caller.key_id or 'open'}:{public}" if public else None
         request = Request(messages=(messages[-1],), attachments=attachments, max_tokens=body.output_cap,
                           temperature=body.temperature or 0.0, stop=body.stop_words, seed=body.seed,
-                          private=private or (caller.key is not None and caller.key.private))
+                          private=private or bool(caller.key and caller.key.private), zones=caller.key.zones if caller.key else ())
         async with self._lock(session_id):
             previous = self._previous(session_id, caller, public)
             resumed = Resumed(messages[:-1], Usage(dollars=previous.spent_dollars, latency=Latency(decode_s=previous.spent_seconds)),

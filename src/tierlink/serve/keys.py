@@ -43,3 +43,4 @@ class KeyRecord(BaseModel):
     dollars_limit: float | None = None  # total spend allowed; None = unlimited
     requests_per_minute: int | None = None  # None = unlimited
     private: bool = False  # every request of this key stays in the device's privacy zones
+    zones: tuple[str, ...] = ()  # the only privacy zones this key's requests may reach (empty: any)

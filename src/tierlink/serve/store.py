@@ -42,9 +42,9 @@ CREATE TABLE IF NOT EXISTS charges (
     joules REAL NOT NULL, origin TEXT NOT NULL, PRIMARY KEY (request_id, seq));
 CREATE INDEX IF NOT EXISTS charges_session ON charges(session_id);
 """
-KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars, private"  # _key's order
+KEY_COLUMNS = "key_id, name, hint, created, revoked, dollars_limit, requests_per_minute, spent_dollars, private, zones"  # _key's order
 # columns added after a database may have been created: (table, column, declaration)
-ADDED_COLUMNS = (("keys", "private", "INTEGER NOT NULL DEFAULT 0"),)
+ADDED_COLUMNS = (("keys", "private", "INTEGER NOT NULL DEFAULT 0"), ("keys", "zones", "TEXT NOT NULL DEFAULT ''"))
 
 
 class SessionRecord(BaseModel):
@@ -117,18 +117,19 @@ class Store:
     # -- keys -------------------------------------------------------------------------------
 
     def create_key(self, name: str, dollars_limit: float | None = None,
-                   requests_per_minute: int | None = None, private: bool = False) -> tuple[str, KeyRecord]:
+                   requests_per_minute: int | None = None, private: bool = False,
+                   zones: tuple[str, ...] = ()) -> tuple[str, KeyRecord]:
         """A new key; the secret is returned once and never stored. A private key's requests all
-        stay in the device's privacy zones."""
+        stay in the device's privacy zones; a key with `zones` reaches only those."""
         secret = new_secret()
         record = KeyRecord(key_id=uuid.uuid4().hex[:12], name=name, hint=secret[:7], created=time.time(),
-                           dollars_limit=dollars_limit, requests_per_minute=requests_per_minute, private=private)
+                           dollars_limit=dollars_limit, requests_per_minute=requests_per_minute, private=private, zones=zones)
         with self._lock:
             try:
                 self._db.execute("INSERT INTO keys (key_id, name, hash, hint, created, dollars_limit, requests_per_minute, "
-                                 "private) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                 "private, zones) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  (record.key_id, name, hash_secret(secret), record.hint, record.created, dollars_limit,
-                                  requests_per_minute, int(private)))
+                                  requests_per_minute, int(private), ",".join(zones)))
             except sqlite3.IntegrityError as exc:
                 raise TierlinkError(f"a key named '{name}' already exists (choose another --name, or revoke it)") from exc
         return secret, record
@@ -224,4 +225,5 @@ def _charge_totals_sql(where: str) -> str:
 
 def _key(row: tuple) -> KeyRecord:  # type: ignore[type-arg]
     return KeyRecord(key_id=row[0], name=row[1], hint=row[2], created=row[3], revoked=bool(row[4]),
-                     dollars_limit=row[5], requests_per_minute=row[6], private=bool(row[8]))
+                     dollars_limit=row[5], requests_per_minute=row[6], private=bool(row[8]),
+                     zones=tuple(zone for zone in row[9].split(",") if zone))

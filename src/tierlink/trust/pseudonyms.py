@@ -47,23 +47,33 @@ class Pseudonymiser:
         texts, found = self.redact_all([text])
         return texts[0], found
 
-    def redact_all(self, texts: list[str]) -> tuple[list[str], Counter[str]]:
+    def redact_all(self, texts: list[str], keep: frozenset[str] = frozenset()) -> tuple[list[str], Counter[str]]:
         """Several texts (a request's messages) redacted together: a value the detector finds in
-        any of them is replaced in all of them, whatever their order. Each text is read once."""
-        spans = [self.detector.find(text) for text in texts]  # first learn every value any of them holds
+        any of them is replaced in all of them, whatever their order. Each text is read once.
+        Values of the types in `keep` go in clear (a zone's rule lets them)."""
+        spans = [[s for s in self.detector.find(text) if s.entity not in keep] for text in texts]
         for text, found in zip(texts, spans, strict=True):
             for span in found:
                 self._token_for(span.entity, text[span.start:span.end])
         counts: Counter[str] = Counter()
         out = []
         for text, found in zip(texts, spans, strict=True):
-            redacted, replaced = self._replaced(text, found)
+            redacted, replaced = self._replaced(text, found, keep)
             out.append(redacted)
             counts += replaced
         return out, counts
 
-    def _replaced(self, text: str, spans: list[Span]) -> tuple[str, Counter[str]]:
-        """`text` with its detected `spans`, then every value already known, as tokens."""
+    def types_in(self, texts: list[str], keep: frozenset[str] = frozenset()) -> set[str]:
+        """The types of personal data (other than `keep`) these texts hold: detected now, or
+        values this conversation already knows."""
+        types = {s.entity for text in texts for s in self.detector.find(text)}
+        types |= {_TOKEN.match(token)[1] for value, token in self.tokens.items()  # type: ignore[index]
+                  if any(value in text for text in texts)}
+        return types - keep
+
+    def _replaced(self, text: str, spans: list[Span], keep: frozenset[str] = frozenset()) -> tuple[str, Counter[str]]:
+        """`text` with its detected `spans`, then every value already known (but of a type in
+        `keep`), as tokens."""
         found: Counter[str] = Counter()
         pieces, last = [], 0
         for span in spans:
@@ -72,8 +82,9 @@ class Pseudonymiser:
             last = span.end
         redacted = "".join([*pieces, text[last:]])
         for value, token in sorted(self.tokens.items(), key=lambda item: -len(item[0])):
-            if value in redacted:  # a value the detector found once is never sent in clear again
-                found[_TOKEN.match(token)[1]] += redacted.count(value)  # type: ignore[index]
+            entity = _TOKEN.match(token)[1]  # type: ignore[index]
+            if value in redacted and entity not in keep:  # a value found once is never sent in clear again
+                found[entity] += redacted.count(value)
                 redacted = redacted.replace(value, token)
         return redacted, found
 
