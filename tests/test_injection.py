@@ -75,3 +75,42 @@ async def test_without_quarantine_taint_follows_the_content_through_the_ledger(d
     assert all(t.tainted for t in first if t.sender == "a0") and not any(t.tainted for t in first if t.sender != "a0")
     assert all(t.tainted for t in second)  # in round 2 every agent has read a0: all of them are known readers
     assert not result.notes  # nothing was held back
+
+
+def _hierarchy(fault_server: str) -> Team:
+    """A scripted cloud supervisor (assigns w1, then finishes with 'yes' once it has a record) over
+    w1, which read a poisoned document, and w2."""
+    from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
+    boss = OpenAICompatEndpoint("boss", f"{fault_server}/jsonrepair/v1", "m", endpoint_profiles()["gpt-4o-mini"], "cloud", max_retries=0)
+    profile = endpoint_profiles()["laptop-cpu/gemma3-270m-q4"]
+    workers = [Agent(name, SimulatedEndpoint(name, profile, f"robot-{name}", answer=answer), Node(name=f"robot-{name}", tier="device"),
+                     role="worker") for name, answer in (("w1", f"yes. {PLANTED}"), ("w2", "yes"))]
+    return Team([Agent("boss", boss, Node(name="cloud", tier="cloud"), role="supervisor"), *workers])
+
+
+async def test_a_quarantined_worker_gets_no_more_steps_and_the_supervisor_never_reads_it(
+        detector: InjectionDetector, fault_server: str) -> None:
+    from tierlink.agents.patterns.hierarchical import hierarchical
+    from tierlink.agents.topology import star
+    team = _hierarchy(fault_server)
+    task = Task(id="sky", question="Is the sky blue on a clear day?", gold="yes")
+    open_run = await hierarchical(task, team, star(team.names, "boss"), max_steps=3)
+    assert ("w1", "boss") in [(t.sender, t.receiver) for t in open_run.ledger]  # unguarded, the supervisor reads it
+    guarded = await hierarchical(task, team, star(team.names, "boss"), max_steps=3, guard=detector)
+    assert not [t for t in guarded.ledger if t.sender == "w1"] and any("w1 quarantined" in n for n in guarded.notes)
+    assert [(t.sender, t.receiver) for t in guarded.ledger][-2:] == [("boss", "w2"), ("w2", "boss")]  # w2 took over
+    assert guarded.answer == "yes" and guarded.stopped_because == "the supervisor finished"
+
+
+async def test_with_the_trusted_only_rule_tainted_observations_never_reach_decisions_or_the_answer(
+        detector: InjectionDetector, fault_server: str) -> None:
+    from tierlink.agents.patterns.hierarchical import hierarchical
+    from tierlink.agents.topology import star
+    team = _hierarchy(fault_server)
+    task = Task(id="sky", question="Is the sky blue on a clear day?", gold="yes")
+    result = await hierarchical(task, team, star(team.names, "boss"), max_steps=3, guard=detector, quarantine=False,
+                                trusted_only=True)
+    from_w1 = [t for t in result.ledger if t.sender == "w1"]
+    assert from_w1 and all(t.tainted for t in from_w1)  # delivered, marked: the ledger knows the supervisor read it
+    assert sum("kept out of the supervisor's decisions" in n for n in result.notes) == 3  # it never saw a step done
+    assert PLANTED not in result.answer and result.answer == ""

@@ -42,6 +42,8 @@ def test_team_run_table() -> None:
     (("--topology", "mesh"), "topology"),
     (("--pattern", "swarm"), "--pattern"),
     (("--endpoints", "nope"), "unknown endpoint 'nope'"),
+    (("--guard", "trusted"), "guard 'trusted' is a supervisor's rule"),
+    (("--guard", "maybe"), "--guard"),
 ])
 def test_team_run_errors_are_clear(args: tuple[str, ...], message: str) -> None:
     done = _team(*args, "--limit", "1")

@@ -33,6 +33,7 @@ HistoryOpt = Annotated[str, typer.Option("--history", help="full | last_round | 
 JudgeOpt = Annotated[bool, typer.Option("--judge", help="debate: the first agent judges instead of a majority vote")]
 CompressOpt = Annotated[int | None, typer.Option("--compress-tokens", min=1, help="Cut every message to this many tokens at the sender.")]
 ConsensusOpt = Annotated[float | None, typer.Option("--consensus", help="debate: stop when this share of agents agree")]
+GuardOpt = Annotated[str, typer.Option("--guard", help="off | quarantine | mark | trusted (hierarchical): injection guard on messages")]
 MaxTokensOpt = Annotated[int, typer.Option("--max-tokens", min=1, help="Tokens per model call.")]
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Deployment YAML (default: the embedded device model).")]
 
@@ -48,7 +49,8 @@ def _spec(console: Console, endpoints: str | None, lead: str | None, **fields: o
                         **fields)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        console.print(f"[bold red]error:[/] --{'-'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        where = f"--{'-'.join(str(p).replace('_', '-') for p in first['loc'])}" if first["loc"] else "options"
+        console.print(f"[bold red]error:[/] {where}: {first['msg'].removeprefix('Value error, ')}")
         raise typer.Exit(code=2) from exc
 
 
@@ -72,6 +74,7 @@ def run(
     compress_tokens: CompressOpt = None,
     consensus: ConsensusOpt = None,
     max_tokens: MaxTokensOpt = 48,
+    guard: GuardOpt = "off",
     config: ConfigOpt = None,
     ledger_csv: Annotated[Path | None, typer.Option(help="Write every message of every task here (CSV).")] = None,
     graph: Annotated[Path | None, typer.Option(help="Draw the traffic graph (edge width = bytes) to this PNG.")] = None,
@@ -84,7 +87,7 @@ def run(
 
     console = Console(stderr=as_json)
     spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
-                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
+                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens, guard=guard)
     try:
         task_list = load_tasks(tasks or default_tasks(), limit)
         deployment = build_deployment(config_or_default(config))
@@ -155,6 +158,7 @@ def serve_mcp(
     compress_tokens: CompressOpt = None,
     consensus: ConsensusOpt = None,
     max_tokens: MaxTokensOpt = 48,
+    guard: GuardOpt = "off",
     config: ConfigOpt = None,
 ) -> None:
     """Serve the team over stdio as an MCP server with one tool, `team_solve` (question -> answer and costs)."""
@@ -163,7 +167,7 @@ def serve_mcp(
 
     console = Console(stderr=True)  # stdout carries the MCP protocol
     spec = _spec(console, endpoints, lead, pattern=pattern, topology=topology, agents=agents, rounds=rounds, history=history,
-                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens)
+                 judge=judge, consensus=consensus, max_tokens=max_tokens, compress_tokens=compress_tokens, guard=guard)
     try:
         from tierlink.agents.mcp_server import serve  # imports mcp: only when serving
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from tierlink.agents.patterns.registry import team_patterns
+from tierlink.trust.injection import InjectionDetector
 
 
 class TeamSpec(BaseModel):
@@ -26,6 +27,27 @@ class TeamSpec(BaseModel):
     max_tokens_total: int | None = Field(None, gt=0, description="stop when model tokens reach this")
     max_tokens: int = Field(48, gt=0, description="per model call")
     judge: bool = False
+    guard: Literal["off", "quarantine", "mark", "trusted"] = Field("off", description=(
+        "injection guard on messages between agents: 'quarantine' holds back one that reads as an injection and "
+        "its sender; 'mark' passes it on tainted (the ledger knows its readers); 'trusted' (hierarchical) marks, "
+        "and the supervisor decides on untainted observations only"))
+    _detector: InjectionDetector | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _guard_fits_pattern(self) -> TeamSpec:
+        if self.guard == "trusted" and self.pattern != "hierarchical":
+            raise ValueError("guard 'trusted' is a supervisor's rule: use it with pattern hierarchical, or 'mark'")
+        if self.guard != "off" and self.pattern == "division":
+            raise ValueError("the division pattern has no guard yet: use debate or hierarchical, or guard 'off'")
+        return self
+
+    def detector(self) -> InjectionDetector | None:
+        """The injection detector this spec's runs share (trained once, on first use); None when off."""
+        if self.guard == "off":
+            return None
+        if self._detector is None:
+            self._detector = InjectionDetector()
+        return self._detector
 
     @field_validator("pattern")
     @classmethod

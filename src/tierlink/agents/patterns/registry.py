@@ -49,7 +49,8 @@ def stop_condition(spec: TeamSpec) -> StopCondition | None:
 async def _debate(task: Task, team: Team, topology: Topology, spec: TeamSpec, ledger: Ledger | None) -> TeamResult:
     history = HistoryPolicy(default=EdgeHistory(kind=spec.history, compress_tokens=spec.compress_tokens))
     return await debate(task, team, topology, rounds=spec.rounds, history=history, stop=stop_condition(spec),
-                        aggregate="judge" if spec.judge else "majority", max_tokens=spec.max_tokens, ledger=ledger)
+                        aggregate="judge" if spec.judge else "majority", max_tokens=spec.max_tokens, ledger=ledger,
+                        guard=spec.detector(), quarantine=spec.guard == "quarantine")
 
 
 async def _division(task: Task, team: Team, topology: Topology, spec: TeamSpec, ledger: Ledger | None) -> TeamResult:
@@ -59,7 +60,8 @@ async def _division(task: Task, team: Team, topology: Topology, spec: TeamSpec, 
 async def _hierarchical(task: Task, team: Team, topology: Topology, spec: TeamSpec, ledger: Ledger | None) -> TeamResult:
     steps = max(1, spec.rounds)
     return await hierarchical(task, team, topology, max_steps=steps, stop=stop_condition(spec) or MaxRounds(steps),
-                              max_tokens=spec.max_tokens, ledger=ledger)
+                              max_tokens=spec.max_tokens, ledger=ledger, guard=spec.detector(),
+                              quarantine=spec.guard == "quarantine", trusted_only=spec.guard == "trusted")
 
 
 def team_patterns() -> Registry[Pattern]:
