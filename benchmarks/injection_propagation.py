@@ -27,7 +27,6 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,9 +37,9 @@ from tierlink.agents.patterns.hierarchical import hierarchical  # noqa: E402
 from tierlink.agents.result import Task  # noqa: E402
 from tierlink.agents.team import Agent, Team  # noqa: E402
 from tierlink.agents.topology import Topology, parse_topology  # noqa: E402
+from tierlink.bench.transcript import Transcript  # noqa: E402
 from tierlink.config.build import catalogue_endpoint  # noqa: E402
-from tierlink.core.messages import Completion, Request  # noqa: E402
-from tierlink.endpoints.base import Endpoint, StreamChunk, WrappedEndpoint  # noqa: E402
+from tierlink.endpoints.base import Endpoint  # noqa: E402
 from tierlink.network.node import Node  # noqa: E402
 from tierlink.trust.injection import InjectionDetector  # noqa: E402
 
@@ -89,26 +88,7 @@ def hops(topology: Topology, infected: set[str]) -> int:
     return max((distance.get(name, 0) for name in infected), default=0)
 
 
-class Recorder(WrappedEndpoint):
-    """An agent's model, with every output it wrote kept (by round) to judge infection."""
-
-    def __init__(self, inner: Endpoint) -> None:
-        super().__init__(inner)
-        self.outputs: list[tuple[int, str]] = []
-
-    async def complete(self, request: Request) -> Completion:
-        """The inner model's answer, recorded."""
-        completion = await self.inner.complete(request)
-        self.outputs.append((request.turn, completion.text))
-        return completion
-
-    async def stream(self, request: Request) -> AsyncIterator[StreamChunk]:
-        """Not used by teams; the inner stream, unrecorded."""
-        async for chunk in self.inner.stream(request):
-            yield chunk
-
-
-def infection(recorders: dict[str, Recorder], rounds: int) -> tuple[set[str], list[float]]:
+def infection(recorders: dict[str, Transcript], rounds: int) -> tuple[set[str], list[float]]:
     """Agents with an output carrying the canary, and the share infected by the end of each round."""
     infected = {name for name, r in recorders.items() if any(carries(text) for _, text in r.outputs)}
     first = {name: min(turn for turn, text in r.outputs if carries(text)) for name, r in recorders.items() if name in infected}
@@ -128,7 +108,7 @@ async def one_run(endpoint: Endpoint, guard: InjectionDetector, item: dict, atta
         if roles.get(name) != "supervisor":
             model = DocumentReader(endpoint, email, "an email the user received", shield)
             readers.append(model)
-        recorders[name] = Recorder(model)
+        recorders[name] = Transcript(model)
         role = roles.get(name, "worker" if pattern == "hierarchical" else "solver")
         members.append(Agent(name, recorders[name], Node(name="phone", tier="device"), role))
     team = Team(members)

@@ -111,3 +111,16 @@ def test_a_name_is_redacted_whole_and_everywhere_in_a_request_whatever_the_order
     assert Pseudonymiser(detector=DETECTOR).redact(first)[0] == first  # on its own, no cue: not found
     texts, _ = Pseudonymiser(detector=DETECTOR).redact_all([first, "My name is Raman Priyadarshini."])
     assert texts == ["The parcel for <PERSON_1> arrived.", "My name is <PERSON_1>."]  # found in the second, replaced in both
+
+
+def test_a_token_is_restored_when_the_model_dropped_its_brackets_but_unknown_ones_stay() -> None:
+    pseudonymiser = Pseudonymiser(detector=DETECTOR)
+    redacted, _ = pseudonymiser.redact("Mail jane.doe@example.com today.")
+    assert redacted == "Mail <EMAIL_ADDRESS_1> today."
+    assert pseudonymiser.restore("Sent to EMAIL_ADDRESS_1, not PERSON_7.") == "Sent to jane.doe@example.com, not PERSON_7."
+    assert pseudonymiser.restore("<EMAIL_ADDRESS_1>.") == "jane.doe@example.com."
+
+
+def test_a_name_never_runs_across_a_line_break() -> None:
+    text = "Please ask Marta Kowalska\n\nWhat is the balance?"
+    assert [text[s.start:s.end] for s in DETECTOR.find(text) if s.entity == "PERSON"] == ["Marta Kowalska"]

@@ -38,15 +38,15 @@ DATE_PATTERNS = (rf"\b{WEEKDAY}\b", rf"\b{MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)
                  r"(?<=\b(?:in|of|since|until|from|a|an|year|founded in|born in)\s)(?:19|20)\d{2}\b")
 UPPER, LOWER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ", "a-zß-öø-ÿāăąćčďđēėęěğīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
 NAME = rf"[{UPPER}][{LOWER}]+(?:[-'][{UPPER}]?[{LOWER}]+)?"
-FULL_NAME = rf"{NAME}(?:\s+[{UPPER}](?:\.|(?=\s)))?(?:\s+{NAME}){{0,2}}"  # an initial only before a space
+FULL_NAME = rf"{NAME}(?:[ \t]+[{UPPER}](?:\.|(?=[ \t])))?(?:[ \t]+{NAME}){{0,2}}"  # an initial only before a space
 CUES = (r"name is|named|[Nn]ame:|I am|I'm|This is|Dear|Hi|Hello|Sincerely|Regards|under|under my \w+'s name|kid|son|"
         r"daughter|wife|husband|partner|friend|[Dd]irected [Bb]y:\s*|features|contact|[Cc]all|ask|tell|cc|Mr\.?|Mrs\.?|Ms\.?|"
         r"Dr\.?|Prof\.?|[Aa]ddress:")
 PERSON_PATTERNS = (
-    rf"(?<=(?:{CUES})\s){FULL_NAME}",
-    rf"\b{NAME}\s+(?:[{UPPER}]\.?\s+)?{NAME}(?=(?:'s|,? (?:is|was|has|had|and|said|wrote|lives|works|called|asked|needs|will|"
+    rf"(?<=(?:{CUES})[ \t]){FULL_NAME}",
+    rf"\b{NAME}[ \t]+(?:[{UPPER}]\.?[ \t]+)?{NAME}(?=(?:'s|,? (?:is|was|has|had|and|said|wrote|lives|works|called|asked|needs|will|"
     rf"listed|concert|the)\b))",
-    rf"^{NAME}(?:\s+[{UPPER}]\.?)?\s+{NAME}(?:\s+{NAME})?$",  # a line that is only a name (a letter's or a form's)
+    rf"^{NAME}(?:[ \t]+[{UPPER}]\.?)?[ \t]+{NAME}(?:[ \t]+{NAME})?$",  # a line that is only a name (a letter's or a form's)
 )
 CASE_SENSITIVE = 8 | 16  # re.MULTILINE | re.DOTALL, without Presidio's default IGNORECASE (names need their capitals)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tierlink.trust.pii import PiiDetector, Span
 
 _TOKEN = re.compile(r"<([A-Z_]+)_(\d+)>")
+_LOOSE_TOKEN = re.compile(r"<?\b([A-Z][A-Z_]*_\d+)\b>?")  # with or without its brackets
 
 
 @dataclass(frozen=True)
@@ -89,5 +90,6 @@ class Pseudonymiser:
         return redacted, found
 
     def restore(self, text: str) -> str:
-        """`text` with each token this conversation issued put back to its value."""
-        return _TOKEN.sub(lambda m: self.values.get(m[0], m[0]), text)
+        """`text` with each token this conversation issued put back to its value, also where a
+        model dropped the token's angle brackets (`PERSON_1`)."""
+        return _LOOSE_TOKEN.sub(lambda m: self.values.get(f"<{m[1]}>", m[0]), text)
