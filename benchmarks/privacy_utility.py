@@ -12,6 +12,7 @@ detector's: every labelled value that reached the cloud model in clear. Both mod
 privacy zone. Everything goes through `Session` with `ZoneRules`, as a deployment would.
 
     python benchmarks/privacy_utility.py [--questions 60] [--data ../shared/data/pii/.../synth_dataset_v2.json]
+    python benchmarks/privacy_utility.py --part case-study [--policies always-cloud threshold cascade]
 """
 
 from __future__ import annotations
@@ -125,8 +126,45 @@ async def run(items: list[dict], device_model: str, cloud_model: str) -> list[di
     return rows
 
 
+async def case_study(policies: list[str]) -> None:
+    """The case study's conversations (Fig. 4, replay) under each rule: quality, and the cloud
+    calls the rule refused. Replayed answers do not depend on what was sent, so `pseudonymise`
+    shows what was replaced, not what it costs; `refuse` is measured (the device's recorded
+    answer replaces the cloud's)."""
+    from functools import partial
+
+    from tierlink.bench.case_study_run import PER_QUERY_POLICIES, run_policy
+    from tierlink.bench.conversations import CASE_CLOUD, CASE_DEVICE, build_case_study
+    from tierlink.endpoints.registry import endpoint_profiles
+    from tierlink.network.link import Link
+    from tierlink.network.registry import link_profiles
+    from tierlink.routing.policy import make_policy
+    from tierlink.routing.relevance import default_scorer
+
+    case, profiles, scorer = build_case_study(), endpoint_profiles(), default_scorer()
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles().require("5g", "--link"))
+    rules = {"off": None, "pseudonymise": ZoneRule(pii="pseudonymise"), "refuse": ZoneRule(pii="refuse"),
+             "refuse, dates in clear": ZoneRule(pii="refuse", keep=frozenset({"DATE_TIME"}))}
+    print(f"\ncase study: {len(case.conversations)} conversations, {sum(len(c.turns) for c in case.conversations)} turns, "
+          "budget 30 s and $0.05 each, link 5g (quality replay; latency and dollars simulated)\n")
+    print("| policy | rule for the cloud zone | mean quality | cloud share | turns held on the device | values sent as tokens | $ per conversation |")
+    print("|---|---|---|---|---|---|---|")
+    for name in policies:
+        for label, rule in rules.items():
+            zone_rules = None if rule is None else ZoneRules(default=rule)
+            row = await run_policy(name, partial(make_policy, name, **PER_QUERY_POLICIES.get(name, {})), case,
+                                   Budget(latency_s=30.0, dollars=0.05), link, profiles[CASE_DEVICE], profiles[CASE_CLOUD],
+                                   scorer, unconstrained=False, rules=zone_rules)
+            print(f"| {name} | {label} | {row.mean_quality:.3f} | {row.cloud_share:.2f} | {row.held_back} | {row.redacted} "
+                  f"| {row.mean_dollars:.4f} |", flush=True)
+
+
 def main(args: argparse.Namespace) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    if args.part == "case-study":
+        print(f"commit {commit}")
+        asyncio.run(case_study(args.policies))
+        return
     items = questions(json.loads(args.data.read_text(encoding="utf-8")), args.questions)
     rows = asyncio.run(run(items, args.device, args.cloud))
     args.out.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
@@ -143,4 +181,6 @@ if __name__ == "__main__":
     parser.add_argument("--cloud", default="qwen2.5-coder-1.5b")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/out/privacy_utility.jsonl")
+    parser.add_argument("--part", choices=["questions", "case-study"], default="questions")
+    parser.add_argument("--policies", nargs="+", default=["always-cloud", "threshold", "cascade"])
     main(parser.parse_args())

@@ -163,3 +163,27 @@ def test_an_unknown_router_model_is_named_before_any_work(tmp_path: Path) -> Non
     said = result.stdout + result.stderr
     assert result.returncode == 2 and "Traceback" not in said
     assert "--router-models" in said and "smollm2-135m" in said  # the field and the known names
+
+
+async def test_a_refuse_rule_keeps_every_turn_with_personal_data_on_the_device(case) -> None:  # type: ignore[no-untyped-def]
+    from tierlink.trust.pii import PiiDetector
+    from tierlink.trust.zones import ZoneRule, ZoneRules
+    profiles = endpoint_profiles()
+    link = Link.from_profile("5g", "robot", "cloud", link_profiles()["5g"])
+    detector = PiiDetector()
+    # a turn is held back once it or any turn before it in its conversation holds personal data:
+    # the history sent with it would carry the data (answers in it may hold more: at least these)
+    expected = 0
+    for conversation in case.conversations:
+        seen = False
+        for turn in conversation.turns:
+            seen = seen or bool(detector.find(turn.text))
+            expected += seen
+    assert expected > 0
+    runs = {}
+    for label, rules in (("off", None), ("refuse", ZoneRules(default=ZoneRule(pii="refuse")))):
+        runs[label] = await run_policy("always-cloud", lambda: make_policy("always-cloud"), case, Budget(), link,
+                                       profiles[CASE_DEVICE], profiles[CASE_CLOUD], LexicalRelevance(), unconstrained=False,
+                                       rules=rules)
+    assert runs["off"].held_back == 0 and expected <= runs["refuse"].held_back < runs["refuse"].turns
+    assert runs["refuse"].cloud_share < runs["off"].cloud_share and runs["refuse"].mean_quality < runs["off"].mean_quality

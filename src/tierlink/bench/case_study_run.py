@@ -28,6 +28,7 @@ from tierlink.network.linked_endpoint import LinkedEndpoint
 from tierlink.routing.policy import Policy
 from tierlink.routing.relevance import RelevanceScorer
 from tierlink.routing.session import Session, TurnResult
+from tierlink.trust.zones import ZoneRules
 
 PolicyFactory = Callable[[], Policy]
 # the per-query policies of the case study with the parameters every benchmark runs them at
@@ -56,6 +57,8 @@ class PolicySummary(BaseModel):
     refusals: int
     fallbacks: int
     down_tier: int = 0  # turns answered lower down because the chosen call did not fit the budget left
+    held_back: int = 0  # turns a zone rule kept from the cloud (personal data under `refuse`)
+    redacted: int = 0  # personal data values sent to the cloud as tokens (`pseudonymise`)
     unconstrained_quality: float | None = None  # the same policy with no budget
     unconstrained_latency_s: float | None = None  # ... its mean seconds per conversation
     unconstrained_dollars: float | None = None  # ... its mean dollars per conversation
@@ -77,6 +80,8 @@ class _Tally:
     refusals: int = 0
     fallbacks: int = 0
     down_tier: int = 0
+    held_back: int = 0
+    redacted: int = 0
 
 
 async def run_policy(
@@ -90,10 +95,12 @@ async def run_policy(
     scorer: RelevanceScorer,
     on_conversation: Callable[[], None] | None = None,
     unconstrained: bool = True,
+    rules: ZoneRules | None = None,
 ) -> PolicySummary:
     """Every conversation in its own session under one policy, summarised (one row of Fig. 4);
-    with `unconstrained`, the conversations run again without a budget to show where it binds."""
-    enforced = await _run(make, case, budget, link, device, cloud, scorer, on_conversation)
+    with `unconstrained`, the conversations run again without a budget to show where it binds;
+    with `rules`, what may go to the cloud zone is limited (the privacy-utility knob)."""
+    enforced = await _run(make, case, budget, link, device, cloud, scorer, on_conversation, rules)
     turns = len(enforced.qualities)
     summary = PolicySummary(
         policy=name, conversations=len(case.conversations), turns=turns,
@@ -103,10 +110,11 @@ async def run_policy(
         latency_over_budget=_over(enforced.latencies, budget.latency_s),
         dollar_over_budget=_over(enforced.dollars, budget.dollars, 1e-12),
         refusals=enforced.refusals, fallbacks=enforced.fallbacks, down_tier=enforced.down_tier,
+        held_back=enforced.held_back, redacted=enforced.redacted,
     )
     if not unconstrained:
         return summary
-    free = await _run(make, case, Budget(), link, device, cloud, scorer, None)
+    free = await _run(make, case, Budget(), link, device, cloud, scorer, None, rules)
     over = [(s > (budget.latency_s or float("inf"))) or (d > (budget.dollars or float("inf")) + 1e-12)
             for s, d in zip(free.latencies, free.dollars, strict=True)]
     return summary.model_copy(update={
@@ -119,10 +127,11 @@ async def run_policy(
 
 
 async def _run(make: PolicyFactory, case: CaseStudy, budget: Budget, link: Link, device: EndpointProfile,
-               cloud: EndpointProfile, scorer: RelevanceScorer, on_conversation: Callable[[], None] | None) -> _Tally:
+               cloud: EndpointProfile, scorer: RelevanceScorer, on_conversation: Callable[[], None] | None,
+               rules: ZoneRules | None = None) -> _Tally:
     tally = _Tally()
     for conversation in case.conversations:
-        session = _session(make(), case, budget, link, device, cloud, scorer, len(conversation.turns))
+        session = _session(make(), case, budget, link, device, cloud, scorer, len(conversation.turns), rules)
         for turn in conversation.turns:
             result = await session.ask(turn_request(turn))
             tally.qualities.append(turn_quality(turn, result))
@@ -132,6 +141,8 @@ async def _run(make: PolicyFactory, case: CaseStudy, budget: Budget, link: Link,
             tally.refusals += int(result.refused)
             tally.fallbacks += int(result.fallback)
             tally.down_tier += int(result.down_tier or result.over_budget)
+        tally.held_back += session.stats.held_back
+        tally.redacted += sum(sum(c.entities.values()) for c in session.audit)
         tally.latencies.append(session.spent.latency.total_s)
         tally.dollars.append(session.spent.dollars)
         if on_conversation is not None:
@@ -164,12 +175,12 @@ def turn_quality(turn: ConversationTurn, result: TurnResult) -> float:
 
 
 def _session(policy: Policy, case: CaseStudy, budget: Budget, link: Link, device: EndpointProfile,
-             cloud: EndpointProfile, scorer: RelevanceScorer, turns: int) -> Session:
+             cloud: EndpointProfile, scorer: RelevanceScorer, turns: int, rules: ZoneRules | None = None) -> Session:
     clock = VirtualClock()
     endpoints = {
         "device": ReplayEndpoint("device", case.table, "device", device, "robot", price_from_profile=True),
         "cloud": LinkedEndpoint(ReplayEndpoint("cloud", case.table, "cloud", cloud, "cloud", price_from_profile=True), link, clock),
     }
     return Session(endpoints, "device", policy, budget, zones={"device": "device", "cloud": "cloud"},
-                   expected_turns=turns, scorer=scorer)
+                   expected_turns=turns, scorer=scorer, rules=rules)
 
