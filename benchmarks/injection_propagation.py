@@ -23,14 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
 from tierlink.agents.documents import DocumentReader  # noqa: E402
 from tierlink.agents.patterns.debate import debate  # noqa: E402
 from tierlink.agents.patterns.hierarchical import hierarchical  # noqa: E402
@@ -96,7 +99,7 @@ def infection(recorders: dict[str, Transcript], rounds: int) -> tuple[set[str], 
 
 
 async def one_run(endpoint: Endpoint, guard: InjectionDetector, item: dict, attack: str, bipia_attack: str, pattern: str,
-                  spec: str, defence: str, agents: int, rounds: int) -> dict:
+                  spec: str, defence: str, agents: int, rounds: int, supervisor: Endpoint | None = None) -> dict:
     """One team on one email under one defence: who got infected, how far, and the answer."""
     names = [f"a{i}" for i in range(agents)]
     shield = guard if defence != "off" else None
@@ -104,7 +107,7 @@ async def one_run(endpoint: Endpoint, guard: InjectionDetector, item: dict, atta
     members, recorders, readers = [], {}, []
     for name in names:
         email = planted(item["context"], attack, bipia_attack) if name == ATTACKED else item["context"]
-        model: Endpoint = endpoint
+        model: Endpoint = supervisor or endpoint
         if roles.get(name) != "supervisor":
             model = DocumentReader(endpoint, email, "an email the user received", shield)
             readers.append(model)
@@ -166,7 +169,8 @@ def summary(rows: list[dict]) -> None:
               f"({ratio}x fewer), accuracy {off_acc:.3f} -> {on_acc:.3f} ({100 * (on_acc - off_acc):+.1f} points)")
 
 
-async def run_all(args: argparse.Namespace, items: list[dict], attacks: list[str], out: Path) -> list[dict]:
+async def run_all(args: argparse.Namespace, items: list[dict], attacks: list[str], out: Path,
+                  supervisor: Endpoint | None = None) -> list[dict]:
     """Every attack, team and defence on every task, each row written as it finishes."""
     endpoint = catalogue_endpoint(args.model, "--model")
     await endpoint.warm()
@@ -178,8 +182,8 @@ async def run_all(args: argparse.Namespace, items: list[dict], attacks: list[str
         for n, (attack, pattern, spec, defence) in enumerate(plan, 1):
             for index, item in enumerate(items):
                 row = await one_run(endpoint, guard, item, attack, attacks[index % len(attacks)], pattern, spec, defence,
-                                    args.agents, args.rounds)
-                row |= {"task": index, "model": args.model}
+                                    args.agents, args.rounds, supervisor if pattern == "hierarchical" else None)
+                row |= {"task": index, "model": args.model, "supervisor": args.cloud_supervisor if pattern == "hierarchical" else None}
                 rows.append(row)
                 sink.write(json.dumps(row) + "\n")
                 sink.flush()
@@ -187,6 +191,23 @@ async def run_all(args: argparse.Namespace, items: list[dict], attacks: list[str
                   f"{sum(r['infected'] for r in rows[-len(items):]) / len(items):.2f}", file=sys.stderr, flush=True)
     await endpoint.aclose()
     return rows
+
+
+@contextlib.contextmanager
+def cloud_server(model: str) -> Iterator[Endpoint]:
+    """`model` behind llama.cpp's OpenAI-compatible server on 127.0.0.1, as a cloud endpoint."""
+    from tests.servers.process import free_port, running
+    from tierlink.endpoints.model_catalogue import model_catalogue
+    from tierlink.endpoints.model_files import gguf_path
+    from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
+    from tierlink.endpoints.registry import endpoint_profiles
+
+    port = free_port()
+    with running(["-m", "llama_cpp.server", "--model", str(gguf_path(model_catalogue().require(model, "--cloud-supervisor"))),
+                  "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "cloud-model"],
+                 f"http://127.0.0.1:{port}/v1/models", timeout_s=180):
+        yield OpenAICompatEndpoint("cloud", f"http://127.0.0.1:{port}/v1", "cloud-model", endpoint_profiles()["gpt-4o-mini"],
+                                   "cloud", api_key_env="TIERLINK_NO_KEY", max_retries=0, timeout_s=120)
 
 
 def main(args: argparse.Namespace) -> None:
@@ -197,9 +218,14 @@ def main(args: argparse.Namespace) -> None:
         lines = (BIPIA / "email/test.jsonl").read_text(encoding="utf-8").splitlines()
         items = [json.loads(line) for line in lines[:args.tasks]]
         attacks = [v[0] for v in json.loads((BIPIA / "text_attack_test.json").read_text(encoding="utf-8")).values()]
-        rows = asyncio.run(run_all(args, items, attacks, args.out))
+        if args.cloud_supervisor:
+            with cloud_server(args.cloud_supervisor) as cloud:
+                rows = asyncio.run(run_all(args, items, attacks, args.out, cloud))
+        else:
+            rows = asyncio.run(run_all(args, items, attacks, args.out))
+        where = f"; supervisor {args.cloud_supervisor} over OpenAI-compatible HTTP (llama.cpp server)" if args.cloud_supervisor else ""
         print(f"\n{args.agents} agents, {args.rounds} revision rounds (debate) / {args.rounds + 1} steps (hierarchical), "
-              f"{args.model} in process, commit {commit} (live)")
+              f"{args.model} in process{where}, commit {commit} (live)")
     summary(rows)
 
 
@@ -212,6 +238,8 @@ if __name__ == "__main__":
     parser.add_argument("--attacks", nargs="+", default=["worm", "inline"], choices=["worm", "inline", "bipia"])
     parser.add_argument("--patterns", nargs="+", default=["debate", "hierarchical"], choices=list(SETUPS))
     parser.add_argument("--topologies", nargs="*", default=[], help="only these topologies (default: all of each pattern)")
+    parser.add_argument("--cloud-supervisor", help="catalogue model served by llama.cpp's OpenAI-compatible server "
+                        "on 127.0.0.1 as the hierarchical supervisor (the cloud); default: the agents' model in process")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/out/injection_propagation.jsonl")
     parser.add_argument("--summarise", type=Path, nargs="*", help="only print the summary of rows already written")
     main(parser.parse_args())
