@@ -68,3 +68,17 @@ def test_a_split_swarm_converges_under_ten_percent_loss(recorded: RecordedAgents
 def test_a_bad_swarm_setting_is_named(recorded: RecordedAgents, field: str, value: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         run_swarm(SwarmConfig(agents=10, rounds=1, **{field: value}), recorded)
+
+
+def test_the_cli_runs_a_swarm_and_names_a_bad_option() -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    run = [sys.executable, "-m", "tierlink.cli", "swarm", "--agents", "200", "--rounds", "3", "--loss", "0.1", "--json"]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=120, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    rounds = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["round"] for r in rounds] == [0, 1, 2, 3] and rounds[1]["sent"] == 800 and 0 < rounds[1]["lost"] < 200
+    bad = subprocess.run([*run[:4], "--history", "some"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "--history" in bad.stdout and "Traceback" not in bad.stdout + bad.stderr

@@ -17,6 +17,7 @@ from tierlink.cli_fail import fail
 from tierlink.cli_models import models_app
 from tierlink.cli_route import route_app
 from tierlink.cli_serve import keys_app, serve_command
+from tierlink.cli_swarm import swarm
 from tierlink.cli_team import team_app
 from tierlink.config.build import Deployment, build_deployment, resolve_profile
 from tierlink.config.load import config_or_default
@@ -40,6 +41,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 app.command("demo")(demo)
 app.command("serve")(serve_command)
+app.command("swarm")(swarm)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="YAML deployment file; default: embedded.")
 ]

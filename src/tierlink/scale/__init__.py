@@ -1,1 +1,1 @@
-"""scale: the distributed runtime (Ray) and swarm simulation; not built yet (issue 19)."""
+"""scale: swarm simulation on the virtual clock (swarm.py); the Ray runtime is not built yet (issue 19)."""
