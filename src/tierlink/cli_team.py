@@ -14,10 +14,14 @@ from rich.progress import Progress
 from rich.table import Table
 
 from tierlink.cli_fail import fail
-from tierlink.core.errors import TierlinkError
+from tierlink.core.errors import ConfigError, TierlinkError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from tierlink.agents.result import Task, TeamResult
     from tierlink.agents.runner import TeamSpec
+    from tierlink.config.build import Deployment
 
 team_app = typer.Typer(no_args_is_help=True, help="Multi-agent teams: debate, division of labour, hierarchy over topologies.")
 
@@ -54,6 +58,24 @@ def _spec(console: Console, endpoints: str | None, lead: str | None, **fields: o
         raise typer.Exit(code=2) from exc
 
 
+def _run_on(runtime: str, address: str | None, spec: TeamSpec, deployment: Deployment, tasks: list[Task],
+            on_task: Callable[[TeamResult], None]) -> list[TeamResult]:
+    """The tasks on asyncio, or with every agent in a Ray actor (the cluster stopped after)."""
+    from tierlink.agents.runner import run_tasks
+
+    if runtime == "asyncio":
+        return asyncio.run(run_tasks(spec, deployment, tasks, on_task))
+    if runtime != "ray":
+        raise ConfigError("--runtime", f"unknown runtime '{runtime}'", "use asyncio or ray")
+    from tierlink.scale.ray_runtime import RayRuntime
+
+    ray_runtime = RayRuntime(address=address)
+    try:
+        return asyncio.run(run_tasks(spec, deployment, tasks, on_task, placed=ray_runtime.team))
+    finally:
+        ray_runtime.stop()
+
+
 def default_tasks() -> Path:
     """The shipped multiple-choice questions (RouterArena slice) as tasks with gold letters."""
     return Path(str(files("tierlink.data").joinpath("routerarena_mcq.csv")))
@@ -75,13 +97,15 @@ def run(
     consensus: ConsensusOpt = None,
     max_tokens: MaxTokensOpt = 48,
     guard: GuardOpt = "off",
+    runtime: Annotated[str, typer.Option(help="asyncio | ray: where the agents run (ray: each in an actor)")] = "asyncio",
+    ray_address: Annotated[str | None, typer.Option(help="A running Ray cluster (default: a local one on 127.0.0.1).")] = None,
     config: ConfigOpt = None,
     ledger_csv: Annotated[Path | None, typer.Option(help="Write every message of every task here (CSV).")] = None,
     graph: Annotated[Path | None, typer.Option(help="Draw the traffic graph (edge width = bytes) to this PNG.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per task instead of the table.")] = False,
 ) -> None:
     """Run a team on tasks and report accuracy (where gold is known), tokens, bytes, time, dollars."""
-    from tierlink.agents.runner import agent_names, load_tasks, run_tasks
+    from tierlink.agents.runner import agent_names, load_tasks
     from tierlink.config.build import build_deployment
     from tierlink.config.load import config_or_default
 
@@ -93,7 +117,7 @@ def run(
         deployment = build_deployment(config_or_default(config))
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(f"{pattern} on {topology}, {agents} agents", total=len(task_list))
-            results = asyncio.run(run_tasks(spec, deployment, task_list, on_task=lambda _: progress.advance(bar)))
+            results = _run_on(runtime, ray_address, spec, deployment, task_list, lambda _: progress.advance(bar))
     except TierlinkError as exc:
         fail(exc, console)
     if ledger_csv is not None:

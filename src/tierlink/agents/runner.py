@@ -57,9 +57,13 @@ async def run_task(spec: TeamSpec, team: Team, topology: Topology, task: Task, l
 
 
 async def run_tasks(spec: TeamSpec, deployment: Deployment, tasks: Sequence[Task],
-                    on_task: Callable[[TeamResult], None] | None = None) -> list[TeamResult]:
-    """Each task with a fresh ledger (its own traffic), one after the other."""
+                    on_task: Callable[[TeamResult], None] | None = None,
+                    placed: Callable[[Team], Team] | None = None) -> list[TeamResult]:
+    """Each task with a fresh ledger (its own traffic), one after the other; `placed` moves the
+    team elsewhere first (scale.ray_runtime.RayRuntime.team: every agent in a Ray actor)."""
     team, topology = build_team(spec, deployment)
+    if placed is not None:
+        team = placed(team)
     results = []
     for task in tasks:
         result = await run_task(spec, team, topology, task)

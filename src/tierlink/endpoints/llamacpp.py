@@ -86,6 +86,20 @@ class LlamaCppEndpoint(Endpoint):
         self._load_lock = threading.Lock()
         self._model_lock = threading.Lock()  # llama.cpp contexts are not thread-safe across loops
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What another process needs to run this endpoint (a Ray actor): settings, not the loaded
+        model or this process's locks; the model loads there on first use."""
+        state = dict(self.__dict__)
+        for name in ("_llm", "_locks", "_load_lock", "_model_lock"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._llm = None
+        self._locks = weakref.WeakKeyDictionary()
+        self._load_lock, self._model_lock = threading.Lock(), threading.Lock()
+
     async def warm(self) -> None:
         """Load the model in a thread, so a server is ready before its first request."""
         await asyncio.to_thread(self.load)

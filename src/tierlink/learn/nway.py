@@ -41,6 +41,44 @@ class NWayRouter:
         self.featurizer = Featurizer()
         self.models: dict[str, LogisticRegression | Ridge] = {}
         self.prices: dict[str, float] = {}
+        self.joined: dict[str, float] = {}  # models added without retraining: their ability offset
+
+    def join(self, name: str, price: float, probes: Prompts, outcomes: npt.ArrayLike, cache: EmbeddingCache,
+             prior: float = 1.0) -> float:
+        """Add a model at run time from its price and a few probe outcomes, without retraining:
+        its quality on a prompt is σ(θ + logit of the trained models' mean predicted quality), a
+        Rasch-style item difficulty the trained predictors already give. θ is the one number
+        fitted, by maximum a posteriori on the probes (prior N(0, prior²)); returned."""
+        y = np.asarray(outcomes, dtype=float)
+        if len(y) != len(probes.prompt_ids) or len(y) == 0:
+            raise DataError("probes", f"{len(y)} outcomes for {len(probes.prompt_ids)} probe prompts", "give one 0/1 outcome per probe")
+        if not self.models:
+            raise DataError("router", "no trained model to anchor a new one on", "train the router on at least one model first")
+        difficulty = self._difficulty(self._trained(probes, cache))
+        theta = 0.0
+        for _ in range(50):  # Newton steps on a concave log-posterior
+            p = 1 / (1 + np.exp(-(theta + difficulty)))
+            gradient = float(np.sum(y - p)) - theta / prior**2
+            curvature = float(np.sum(p * (1 - p))) + 1 / prior**2
+            theta += gradient / curvature
+            if abs(gradient) < 1e-9:
+                break
+        self.joined[name], self.prices[name] = theta, float(price)
+        return theta
+
+    def leave(self, name: str) -> None:
+        """Remove a model (trained or joined): it is never chosen again."""
+        if name not in self.prices:
+            raise DataError("router", f"no model '{name}'", f"use one of {', '.join(self.prices)}")
+        self.models.pop(name, None)
+        self.joined.pop(name, None)
+        del self.prices[name]
+
+    @staticmethod
+    def _difficulty(trained: pd.DataFrame) -> npt.NDArray[np.float64]:
+        """Per prompt, the logit of the trained models' mean predicted quality."""
+        mean = np.clip(trained.to_numpy(dtype=float).mean(axis=1), 1e-3, 1 - 1e-3)
+        return np.log(mean / (1 - mean))
 
     def fit(self, frame: pd.DataFrame, cache: EmbeddingCache) -> NWayRouter:
         """A quality predictor per model (logistic for 0/1 scores, else ridge) and its mean price."""
@@ -59,7 +97,17 @@ class NWayRouter:
         return self
 
     def predict(self, prompts: Prompts, cache: EmbeddingCache) -> pd.DataFrame:
-        """Predicted quality of every model on every prompt (rows: prompt ids, columns: models)."""
+        """Predicted quality of every model on every prompt (rows: prompt ids, columns: models),
+        joined models included."""
+        trained = self._trained(prompts, cache)
+        if not getattr(self, "joined", None):
+            return trained
+        difficulty = self._difficulty(trained)
+        joined = {name: 1 / (1 + np.exp(-(theta + difficulty))) for name, theta in self.joined.items()}
+        return trained.assign(**joined)
+
+    def _trained(self, prompts: Prompts, cache: EmbeddingCache) -> pd.DataFrame:
+        """The trained predictors' qualities on `prompts`."""
         x = self.featurizer.transform(prompts, cache)
         columns = {}
         for name, predictor in self.models.items():
