@@ -105,11 +105,15 @@ class RayRuntime:
         self.actors.append(actor)
         return RayEndpoint(actor, endpoint)
 
-    def stop(self) -> None:
-        """Let the actors go and shut the local cluster down."""
+    def release(self) -> None:
+        """Let every actor this runtime started go (their processes end); the cluster stays."""
         ray = _ray()
         for actor in self.actors:
             ray.kill(actor)
         self.actors.clear()
-        if ray.is_initialized():
-            ray.shutdown()
+
+    def stop(self) -> None:
+        """Let the actors go and shut the cluster connection (and a local cluster) down."""
+        self.release()
+        if _ray().is_initialized():
+            _ray().shutdown()
