@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tierlink.agents.topology import Topology
 from tierlink.core.errors import ConfigError
@@ -46,6 +47,8 @@ class Team:
 
     agents: Sequence[Agent]
     links: dict[frozenset[str], Link] = field(default_factory=dict)
+    _defaults: dict[frozenset[str], Link] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _profiles: Any = field(default=None, init=False, repr=False, compare=False)  # the link registry, read once
 
     def __post_init__(self) -> None:
         names = [a.name for a in self.agents]
@@ -81,10 +84,14 @@ class Team:
         a, b = self.agent(sender).node, self.agent(receiver).node
         if a.name == b.name:
             return None
-        configured = self.links.get(frozenset({a.name, b.name}))
+        pair = frozenset({a.name, b.name})
+        configured = self.links.get(pair)
         if configured is not None:
             return configured
-        return default_link(a, b)
+        if pair not in self._defaults:  # built once a pair, from link profiles read once (YAML)
+            self._profiles = self._profiles or link_profiles()
+            self._defaults[pair] = default_link(a, b, self._profiles)
+        return self._defaults[pair]
 
 
 def lead_and_workers(team: Team, topology: Topology, lead_role: str, example: str) -> tuple[Agent, list[Agent]]:
@@ -101,9 +108,9 @@ def lead_and_workers(team: Team, topology: Topology, lead_role: str, example: st
     return lead, workers
 
 
-def default_link(a: Node, b: Node) -> Link:
+def default_link(a: Node, b: Node, profiles: Any = None) -> Link:
     """The built-in link for two tiers; 'up' is from the lower tier (device < edge < cloud)."""
     order: dict[Tier, int] = {"device": 0, "edge": 1, "cloud": 2}
     low, high = sorted((a, b), key=lambda n: (order[n.tier], n.name))
     profile = DEFAULT_LINKS[frozenset({low.tier, high.tier})]
-    return Link.from_profile(f"{low.name}<->{high.name} ({profile})", low.name, high.name, link_profiles()[profile])
+    return Link.from_profile(f"{low.name}<->{high.name} ({profile})", low.name, high.name, (profiles or link_profiles())[profile])
