@@ -49,6 +49,11 @@ def _same(a: TeamResult, b: TeamResult) -> None:
     assert a.ledger.total() .bytes == b.ledger.total().bytes and a.ledger.spent() == b.ledger.spent()
 
 
+def test_the_local_cluster_listens_on_the_loopback_address_only(runtime: RayRuntime) -> None:
+    import ray
+    assert [node["NodeManagerAddress"] for node in ray.nodes()] == ["127.0.0.1"]
+
+
 def test_a_seeded_debate_on_ray_matches_asyncio(runtime: RayRuntime) -> None:
     team = _team(12)
     topology = parse_topology("sparse:3", team.names)

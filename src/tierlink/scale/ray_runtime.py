@@ -78,11 +78,16 @@ class RayRuntime:
 
     def start(self) -> None:
         """Join `address`, or start a local cluster bound to 127.0.0.1 (no dashboard, no usage stats)."""
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        if self.address is None:  # single-machine mode: every Ray server binds to the loopback address
+            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         ray = _ray()
         if ray.is_initialized():
             return
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
         if self.address is None:
+            # read by Ray at import; set here too in case ray was imported before this call
+            import ray._private.ray_constants as constants
+            constants.ENABLE_RAY_CLUSTER = False
             ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=self.num_cpus,
                      log_to_driver=False, configure_logging=False)
         else:
