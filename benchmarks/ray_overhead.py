@@ -83,10 +83,10 @@ def main(args: argparse.Namespace) -> None:
           "| Ray adds, ms per call | same answers and ledger |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     try:
+        compare("simulated", simulated_team(args.agents), runtime, "sparse:4", args.rounds, 4, args.repeats)
         gemma = Team([Agent(f"g{i}", catalogue_endpoint("gemma-3-270m", "model"), Node(name=f"phone{i}", tier="device"))
                       for i in range(3)])
         compare("Gemma 270M, live", gemma, runtime, "full", 1, 8, args.repeats)
-        compare("simulated", simulated_team(args.agents), runtime, "sparse:4", args.rounds, 4, args.repeats)
     finally:
         runtime.stop()
 
