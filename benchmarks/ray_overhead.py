@@ -4,7 +4,8 @@ Ray adds per model call. (live wall times; the agents' answers are simulated)
 Agents are profile-driven `SimulatedEndpoint`s (fixed answers A/B/C, phone profile), so the wall
 time is the runtime's own overhead, not a model's. On Ray each agent's endpoint lives in an actor
 of its own (`scale/ray_runtime.py`) on a local cluster on 127.0.0.1; the pattern code is the same.
-A live slice runs 3 agents on the embedded Gemma 270M the same two ways.
+No live slice: a driver that loads a llama.cpp model itself while Ray runs exited silently here
+(`team run --runtime ray` loads models only in the actors and is unaffected).
 
     python benchmarks/ray_overhead.py [--agents 100] [--rounds 2] [--repeats 3]
 """
@@ -25,7 +26,6 @@ from tierlink.agents.patterns.debate import debate  # noqa: E402
 from tierlink.agents.result import Task, TeamResult  # noqa: E402
 from tierlink.agents.team import Agent, Team  # noqa: E402
 from tierlink.agents.topology import parse_topology  # noqa: E402
-from tierlink.config.build import catalogue_endpoint  # noqa: E402
 from tierlink.endpoints.registry import endpoint_profiles  # noqa: E402
 from tierlink.endpoints.simulated import SimulatedEndpoint  # noqa: E402
 from tierlink.network.node import Node  # noqa: E402
@@ -84,9 +84,6 @@ def main(args: argparse.Namespace) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     try:
         compare("simulated", simulated_team(args.agents), runtime, "sparse:4", args.rounds, 4, args.repeats)
-        gemma = Team([Agent(f"g{i}", catalogue_endpoint("gemma-3-270m", "model"), Node(name=f"phone{i}", tier="device"))
-                      for i in range(3)])
-        compare("Gemma 270M, live", gemma, runtime, "full", 1, 8, args.repeats)
     finally:
         runtime.stop()
 
