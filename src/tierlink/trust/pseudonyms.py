@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from tierlink.trust.pii import PiiDetector, Span
 
 _TOKEN = re.compile(r"<([A-Z_]+)_(\d+)>")
+MAX_REMEMBERED_TEXTS = 4096  # detection results kept per conversation before starting afresh
 _LOOSE_TOKEN = re.compile(r"<?\b([A-Z][A-Z_]*_\d+)\b>?")  # with or without its brackets
 
 
@@ -33,6 +34,16 @@ class Pseudonymiser:
     tokens: dict[str, str] = field(default_factory=dict)  # value -> token
     values: dict[str, str] = field(default_factory=dict)  # token -> value
     _per_type: Counter[str] = field(default_factory=Counter)
+    _found: dict[str, list[Span]] = field(default_factory=dict, repr=False)  # text -> its spans (history repeats)
+
+    def _spans(self, text: str) -> list[Span]:
+        """The detector's spans in `text`, found once per distinct text: a conversation's history is
+        sent (and checked against every zone's rule) again each turn."""
+        if text not in self._found:
+            if len(self._found) >= MAX_REMEMBERED_TEXTS:
+                self._found.clear()
+            self._found[text] = self.detector.find(text)
+        return self._found[text]
 
     def _token_for(self, entity: str, value: str) -> str:
         token = self.tokens.get(value)
@@ -52,7 +63,7 @@ class Pseudonymiser:
         """Several texts (a request's messages) redacted together: a value the detector finds in
         any of them is replaced in all of them, whatever their order. Each text is read once.
         Values of the types in `keep` go in clear (a zone's rule lets them)."""
-        spans = [[s for s in self.detector.find(text) if s.entity not in keep] for text in texts]
+        spans = [[s for s in self._spans(text) if s.entity not in keep] for text in texts]
         for text, found in zip(texts, spans, strict=True):
             for span in found:
                 self._token_for(span.entity, text[span.start:span.end])
@@ -67,7 +78,7 @@ class Pseudonymiser:
     def types_in(self, texts: list[str], keep: frozenset[str] = frozenset()) -> set[str]:
         """The types of personal data (other than `keep`) these texts hold: detected now, or
         values this conversation already knows."""
-        types = {s.entity for text in texts for s in self.detector.find(text)}
+        types = {s.entity for text in texts for s in self._spans(text)}
         types |= {_TOKEN.match(token)[1] for value, token in self.tokens.items()  # type: ignore[index]
                   if any(value in text for text in texts)}
         return types - keep
