@@ -40,6 +40,7 @@ from tierlink.agents.patterns.hierarchical import hierarchical  # noqa: E402
 from tierlink.agents.result import Task  # noqa: E402
 from tierlink.agents.team import Agent, Team  # noqa: E402
 from tierlink.agents.topology import Topology, parse_topology  # noqa: E402
+from tierlink.bench.intervals import mean_interval as bootstrap_mean  # noqa: E402
 from tierlink.bench.transcript import Transcript  # noqa: E402
 from tierlink.config.build import catalogue_endpoint  # noqa: E402
 from tierlink.endpoints.base import Endpoint  # noqa: E402
@@ -132,14 +133,10 @@ async def one_run(endpoint: Endpoint, guard: InjectionDetector, item: dict, atta
             "calls": len(result.ledger.charges), "tokens": sum(c.usage.input_tokens + c.usage.output_tokens for c in result.ledger.charges)}
 
 
-def mean_interval(values: list[float], draws: int = 2000, seed: int = 0) -> str:
+def mean_interval(values: list[float]) -> str:
     """Mean with a 95% bootstrap interval over tasks."""
-    import numpy as np
-
-    data = np.asarray(values, dtype=float)
-    rng = np.random.default_rng(seed)
-    boot = data[rng.integers(0, len(data), (draws, len(data)))].mean(axis=1)
-    return f"{data.mean():.2f} [{np.quantile(boot, 0.025):.2f}, {np.quantile(boot, 0.975):.2f}]"
+    found = bootstrap_mean(values)
+    return f"{found.value:.2f} [{found.low:.2f}, {found.high:.2f}]"
 
 
 def summary(rows: list[dict]) -> None:

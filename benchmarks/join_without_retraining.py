@@ -25,6 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 from tierlink.bench.datasets import load_from  # noqa: E402
+from tierlink.bench.intervals import mean_interval  # noqa: E402
 from tierlink.bench.splits import split_outcomes  # noqa: E402
 from tierlink.learn.data import Prompts  # noqa: E402
 from tierlink.learn.embeddings import EmbeddingCache  # noqa: E402
@@ -44,11 +45,10 @@ def probes_of(train, model: str, k: int, seed: int) -> tuple[Prompts, np.ndarray
     return prompts, (rows["score"].to_numpy(dtype=float) >= 0.5).astype(float)
 
 
-def interval(values: list[float], draws: int = 2000) -> str:
+def interval(values: list[float]) -> str:
     """Mean with a 95% bootstrap interval over held-out models."""
-    data = np.asarray(values)
-    boot = data[np.random.default_rng(0).integers(0, len(data), (draws, len(data)))].mean(axis=1)
-    return f"{data.mean():+.4f} [{np.quantile(boot, 0.025):+.4f}, {np.quantile(boot, 0.975):+.4f}]"
+    found = mean_interval(values)
+    return f"{found.value:+.4f} [{found.low:+.4f}, {found.high:+.4f}]"
 
 
 def run(key: str, data_root: Path | None, probe_counts: list[int], seed: int, cache: EmbeddingCache) -> None:

@@ -25,10 +25,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+from tierlink.bench.intervals import mean_interval  # noqa: E402
 from tierlink.bench.transcript import Transcript  # noqa: E402
 from tierlink.config.build import catalogue_endpoint  # noqa: E402
 from tierlink.core import Budget, Request  # noqa: E402
@@ -94,11 +93,10 @@ async def answer_all(items: list[dict], condition: str, device: Transcript, clou
     return rows
 
 
-def interval(values: list[bool], draws: int = 2000) -> str:
+def interval(values: list[bool]) -> str:
     """Mean with a 95% bootstrap interval over questions."""
-    data = np.asarray(values, dtype=float)
-    boot = data[np.random.default_rng(0).integers(0, len(data), (draws, len(data)))].mean(axis=1)
-    return f"{data.mean():.2f} [{np.quantile(boot, 0.025):.2f}, {np.quantile(boot, 0.975):.2f}]"
+    found = mean_interval([float(v) for v in values])
+    return f"{found.value:.2f} [{found.low:.2f}, {found.high:.2f}]"
 
 
 def summary(rows: list[dict]) -> None:

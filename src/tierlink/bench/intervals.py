@@ -76,3 +76,12 @@ def apgr_difference(pair: ModelPair, first: FloatArray, second: FloatArray, draw
         return Interval(value=value, low=value, high=value)
     boot = [(_recovered_area(pair, first, index) - _recovered_area(pair, second, index)) / gap for index in samples]
     return _interval(value, boot)
+
+
+def mean_interval(values: FloatArray | list[float], draws: int = 2000, seed: int = 0) -> Interval:
+    """A mean with its 95% percentile-bootstrap interval over the items (tasks, questions, models)."""
+    data = np.asarray(values, dtype=float)
+    if data.size == 0:
+        raise DataError("values", "no values to take a mean of", "give at least one value")
+    boot = data[np.random.default_rng(seed).integers(0, len(data), (draws, len(data)))].mean(axis=1)
+    return _interval(float(data.mean()), list(boot))
