@@ -92,7 +92,7 @@ async def hierarchical(
         if decision is not None and decision.action == "finish" and decision.answer:
             answer, reason = decision.answer, "the supervisor finished"
             break
-        worker, instruction = _assignment(decision, {w.name: w for w in active}, active, step, task, traffic.notes)
+        worker, instruction = _assignment(decision, active, step, task, traffic.notes)
         record = await _work(traffic, boss, worker, instruction, step, task, heard, max_tokens)
         records.append(record)
         if record.reached_supervisor and not (trusted_only and record.tainted):
@@ -108,9 +108,10 @@ async def hierarchical(
                       ledger=traffic.ledger, wall_s=time.perf_counter() - started, notes=traffic.notes)
 
 
-def _assignment(decision: Decision | None, by_name: dict[str, Agent], workers: list[Agent], step: int, task: Task,
+def _assignment(decision: Decision | None, workers: list[Agent], step: int, task: Task,
                 notes: list[str]) -> tuple[Agent, str]:
     """The worker and instruction of a usable decision; otherwise the next worker gets the whole task."""
+    by_name = {w.name: w for w in workers}
     if decision is None or decision.worker not in by_name or not decision.instruction:
         fallback = workers[(step - 1) % len(workers)]
         if decision is not None:
