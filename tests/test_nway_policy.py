@@ -19,7 +19,7 @@ from tierlink.endpoints.replay import ReplayEndpoint
 from tierlink.learn.data import Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.nway import NWayRouter
-from tierlink.routing.policy import make_policy
+from tierlink.routing.policy import JoinEvidence, make_policy
 from tierlink.routing.relevance import LexicalRelevance
 from tierlink.routing.session import Session
 
@@ -75,3 +75,30 @@ def test_a_malformed_mapping_names_the_field(trained) -> None:  # type: ignore[n
 def test_a_directory_without_a_router_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="no nway.joblib here.*bench nway"):
         make_policy("nway", model=str(tmp_path))
+
+
+async def test_an_endpoint_that_joins_is_weighed_from_its_probes_and_forgotten_when_it_leaves(trained) -> None:  # type: ignore[no-untyped-def]
+    directory, _, test = trained
+    policy = make_policy("nway", model=str(directory), endpoints=MAPPING, weight=1e6)  # price first: both joiners are free
+    table, profiles = OutcomeTable(test), endpoint_profiles()
+    prompts = test.drop_duplicates("prompt_id").head(8)
+    ids, texts = tuple(prompts["prompt_id"].astype(str)), tuple(prompts["prompt"].astype(str))
+    strong = JoinEvidence(profile=profiles["gpt-4o"], probe_ids=ids, probe_texts=texts, outcomes=(1.0,) * 8, dollars_per_call=0.0)
+    weak = JoinEvidence(profile=profiles["gpt-4o"], probe_ids=ids, probe_texts=texts, outcomes=(0.0,) * 8, dollars_per_call=0.0)
+    assert policy.joined("newcomer", weak) is not None and "0 right" in policy.joined("loser", weak)  # type: ignore[operator]
+    note = policy.joined("newcomer", strong)
+    assert note is not None and note.startswith("nway: joined with ability +")
+    assert policy.joined("silent", JoinEvidence(profile=profiles["gpt-4o"])) is None  # no probes, no opinion
+
+    def session() -> Session:
+        endpoints = {tier: ReplayEndpoint(tier, table, model, profiles[PROFILES[tier]], tier) for model, tier in TIERS.items()}
+        for name in ("newcomer", "loser"):
+            endpoints[name] = ReplayEndpoint(name, table, "claude-3-opus-20240229", profiles["gpt-4o"], "cloud")
+        return Session(endpoints, "device", policy, Budget(), scorer=LexicalRelevance())
+
+    turns = test.drop_duplicates("prompt_id").iloc[8:20]
+    chosen = [(await session().ask(Request.of(t, prompt_id=p))).endpoint for p, t in turns[["prompt_id", "prompt"]].itertuples(index=False)]
+    assert chosen == ["newcomer"] * len(chosen)  # free, and 8 of 8 probes right against the other free one's 0 of 8
+    policy.left("newcomer")
+    chosen = [(await session().ask(Request.of(t, prompt_id=p))).endpoint for p, t in turns[["prompt_id", "prompt"]].itertuples(index=False)]
+    assert chosen == ["loser"] * len(chosen)  # gone from the router; the other joiner is still weighed (the cheapest now)

@@ -82,6 +82,46 @@ class Deployment:
             params.setdefault("router", self.device)
         return make_policy(chosen, self.endpoints, **params)
 
+    def linked(self, name: str, spec: EndpointConfig, config: TierlinkConfig | None = None) -> Endpoint:
+        """The endpoint `spec` describes, behind its link from the device when it is elsewhere."""
+        config = config or self.config
+        endpoint = build_endpoint(name, spec)
+        device_node = config.endpoints[self.device].node
+        link_name = find_link(config, device_node, spec.node)
+        if spec.node != device_node and link_name is not None:
+            link = _oriented(self.links[link_name], device_node)
+            endpoint = LinkedEndpoint(endpoint, link, self.clock, self.ledger if self.records else None)
+        return endpoint
+
+    def with_member(self, name: str, spec: EndpointConfig) -> tuple[TierlinkConfig, Endpoint]:
+        """The configuration with endpoint `name` added, checked whole, and its endpoint (not yet
+        installed: `install` does, once it has passed its health check)."""
+        if name in self.config.endpoints:
+            raise ConfigError("name", f"an endpoint named '{name}' is already here", "deregister it first, or pick another name")
+        config = self.config.model_copy(update={"endpoints": {**self.config.endpoints, name: spec}})
+        check_config(config)
+        return config, self.linked(name, spec, config)
+
+    def install(self, config: TierlinkConfig, name: str, endpoint: Endpoint) -> None:
+        """Make a member built by `with_member` part of the deployment: sessions started from now on see it."""
+        self.config = config
+        self.endpoints[name] = endpoint
+
+    def remove(self, name: str) -> Endpoint:
+        """Take an endpoint out (never the device); sessions started from now on do not see it.
+        Returned, for the caller to close once the turns already using it are done."""
+        if name == self.device:
+            raise ConfigError("name", f"'{name}' is the device endpoint, which every turn falls back to",
+                              "deregister another endpoint; change the device in the config file")
+        if name not in self.endpoints:
+            raise ConfigError("name", f"no endpoint named '{name}'", f"use one of: {', '.join(self.endpoints)}")
+        serve = self.config.serve
+        fallback = None if serve.fallback is None else tuple(n for n in serve.fallback if n != name)
+        self.config = self.config.model_copy(update={
+            "endpoints": {n: spec for n, spec in self.config.endpoints.items() if n != name},
+            "serve": serve.model_copy(update={"fallback": fallback})})
+        return self.endpoints.pop(name)
+
     async def aclose(self) -> None:
         """Close every endpoint (HTTP clients, model memory); call once its sessions are done."""
         for endpoint in self.endpoints.values():
@@ -98,16 +138,10 @@ def build_deployment(config: TierlinkConfig, ledger: Ledger | None = None, recor
     nodes = {name: Node(name=name, tier=n.tier, zone=n.zone) for name, n in config.nodes.items()}
     links = {name: build_link(name, link) for name, link in config.links.items()}
     device = device_endpoint(config)
-    device_node = config.endpoints[device].node
-    endpoints: dict[str, Endpoint] = {}
+    deployment = Deployment(config, nodes, links, {}, device, clock, ledger, records=record_transfers)
     for name, spec in config.endpoints.items():
-        endpoint = build_endpoint(name, spec)
-        link_name = find_link(config, device_node, spec.node)
-        if spec.node != device_node and link_name is not None:
-            link = _oriented(links[link_name], device_node)
-            endpoint = LinkedEndpoint(endpoint, link, clock, ledger if record_transfers else None)
-        endpoints[name] = endpoint
-    return Deployment(config, nodes, links, endpoints, device, clock, ledger, records=record_transfers)
+        deployment.endpoints[name] = deployment.linked(name, spec)
+    return deployment
 
 
 def build_link(name: str, spec: LinkConfig) -> Link:

@@ -132,6 +132,9 @@ class ServeConfig(_Strict):
         "falls back; one after it ends the stream with an error event); 'buffered' sends the answer once "
         "complete, so any failure can fall back."))
     drain_timeout_s: float = Field(30.0, ge=0, description="On shutdown, seconds to let requests in flight finish.")
+    admin_key_env: str = Field("TIERLINK_ADMIN_KEY", min_length=1, description=(
+        "Environment variable holding the key of the admin routes (/admin/endpoints: endpoints join and leave "
+        "at run time); unset or empty: those routes answer 403."))
 
 
 class TrustConfig(_Strict):

@@ -5,10 +5,24 @@ from __future__ import annotations
 import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from tierlink.core.errors import ConfigError
+from tierlink.endpoints.profile import EndpointProfile
 from tierlink.routing.state import Action, TurnState
+
+
+@dataclass(frozen=True)
+class JoinEvidence:
+    """What is known of an endpoint that joins at run time: its profile, and its graded answers
+    to a few probe questions with what each call cost (the same accounting as any turn)."""
+
+    profile: EndpointProfile
+    probe_ids: tuple[str, ...] = ()
+    probe_texts: tuple[str, ...] = ()
+    outcomes: tuple[float, ...] = ()
+    dollars_per_call: float = 0.0
 
 
 class Policy(ABC):
@@ -21,6 +35,14 @@ class Policy(ABC):
     @abstractmethod
     async def decide(self, state: TurnState) -> Action:
         """The action for this turn (a cascade is asked again once its draft exists)."""
+
+    def joined(self, endpoint: str, evidence: JoinEvidence) -> str | None:
+        """An endpoint joined at run time: a policy that can weigh it without retraining does so
+        here and says how (None: it only ever sends turns to the endpoints it names)."""
+        return None
+
+    def left(self, endpoint: str) -> None:
+        """An endpoint left: a policy that learned of it forgets it (it is gone from every state too)."""
 
 
 def registry() -> dict[str, type[Policy]]:

@@ -3,13 +3,30 @@ long their outputs were (ZeroEval GSM8K's 42 models), so a thousand agents cost 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
 from tierlink.bench.datasets import load_from
 from tierlink.core.errors import DataError
+from tierlink.core.tokens import CHARS_PER_TOKEN
+
+A = TypeVar("A", int, str)
+
+
+def plurality_revision(own: A, heard: Sequence[A], rng: random.Random) -> A:
+    """A replayed agent's revision (a simulation assumption): the plurality of its own answer and
+    those it heard; its own wins a tie, else a seeded draw among the tied."""
+    tally = Counter(heard)
+    tally[own] += 1
+    best = max(tally.values())
+    tied = sorted(a for a, n in tally.items() if n == best)
+    return own if own in tied else rng.choice(tied)
 
 
 @dataclass(frozen=True)
@@ -19,6 +36,7 @@ class RecordedAgents:
     questions: tuple[str, ...]
     outcomes: dict[tuple[str, str], tuple[bool, int]]
     _models: dict[str, tuple[str, ...]]
+    prompt_tokens: dict[str, int] = field(default_factory=dict)  # each question's length, where the table has it
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> RecordedAgents:
@@ -31,7 +49,11 @@ class RecordedAgents:
         for model, question in sorted(outcomes):
             models.setdefault(question, []).append(model)
         questions = tuple(sorted(models))
-        return cls(questions, outcomes, {q: tuple(m) for q, m in models.items()})
+        prompts = {}
+        if "prompt" in frame.columns:
+            texts = frame.drop_duplicates("prompt_id").set_index("prompt_id")["prompt"].astype(str)
+            prompts = {str(q): max(1, len(t) // CHARS_PER_TOKEN) for q, t in texts.items()}
+        return cls(questions, outcomes, {q: tuple(m) for q, m in models.items()}, prompts)
 
     @classmethod
     def load(cls, key: str = "zeroeval-gsm8k", data_root: Path | None = None) -> RecordedAgents:

@@ -34,7 +34,7 @@ from tierlink.network.clock import VirtualClock
 from tierlink.network.link import Link
 from tierlink.network.registry import link_profiles
 from tierlink.scale.outages import random_trace
-from tierlink.scale.recorded_agents import RecordedAgents
+from tierlink.scale.recorded_agents import RecordedAgents, plurality_revision
 
 
 class SwarmConfig(BaseModel):
@@ -165,7 +165,7 @@ class _Swarm:
         self.read_tokens = read
         for j, heard in enumerate(inbox):
             if heard and online[j]:
-                self.answers[j] = self._revised(self.answers[j], heard)
+                self.answers[j] = plurality_revision(self.answers[j], heard, self.rng)
         seconds = min(finish, deadline) - start
         self.clock.advance(seconds)
         return self.stats(r, sent=counts["sent"], delivered=counts["delivered"], lost=counts["lost"], late=counts["late"],
@@ -207,14 +207,6 @@ class _Swarm:
             time_s=at, round=r, sender=self.names[i], receiver=self.names[j], link=f"{self.links[i].name}+{self.links[j].name}",
             tokens=tokens, bytes=tokens * CHARS_PER_TOKEN, seconds=seconds, endpoint="simulated", origin="simulated",
             tainted=False))
-
-    def _revised(self, own: int, heard: list[int]) -> int:
-        """The plurality of its own answer and those heard; its own wins a tie, else a seeded draw."""
-        tally = Counter(heard)
-        tally[own] += 1
-        best = max(tally.values())
-        tied = sorted(a for a, n in tally.items() if n == best)
-        return own if own in tied else self.rng.choice(tied)
 
     def stats(self, r: int, *, sent: int, delivered: int, lost: int, late: int, held: int, reconciled: int,
               offline: int, n_bytes: int, seconds: float) -> RoundStats:

@@ -23,6 +23,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tierlink.serve.admin import admin_routes
 from tierlink.serve.errors import ApiError, api_error, bad_request
 from tierlink.serve.gateway import Gateway, new_request_id
 from tierlink.serve.refusals import Refusal, Unauthorized
@@ -57,6 +58,7 @@ def create_app(gateway: Gateway) -> FastAPI:
     _status_routes(app, gateway)
     app.add_api_route(CHAT_PATH, _chat_route(gateway), methods=["POST"], responses=ERRORS,
                       response_model=None)
+    admin_routes(app, gateway)
 
     def openapi() -> dict[str, Any]:
         """FastAPI's spec, with the models this gateway serves listed as the `model` field's values."""

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from tierlink.serve.refusals import (
     BadRequest,
     Busy,
+    Conflict,
+    Forbidden,
     OverBudget,
     RateLimited,
     Refusal,
@@ -49,6 +51,16 @@ def bad_request(message: str, param: str | None = None, code: str = "invalid_req
 def unauthorized(message: str, param: str | None = None) -> ApiError:
     """401: the API key is missing, invalid or revoked."""
     return ApiError(401, message, "invalid_request_error", "invalid_api_key", param)
+
+
+def forbidden(message: str, param: str | None = None) -> ApiError:
+    """403: the key is valid but may not do this (admin routes need the admin key)."""
+    return ApiError(403, message, "permission_error", "forbidden", param)
+
+
+def conflict(message: str, param: str | None = None) -> ApiError:
+    """409: the request clashes with what is already here (a member of that name)."""
+    return ApiError(409, message, "invalid_request_error", "conflict", param)
 
 
 def not_found(message: str, param: str | None = None) -> ApiError:
@@ -90,4 +102,5 @@ def api_error(refusal: Refusal) -> ApiError:
 
 
 _SHAPES: dict[type[Refusal], Callable[..., ApiError]] = {BadRequest: bad_request, Unauthorized: unauthorized, UnknownModel: not_found,
+           Forbidden: forbidden, Conflict: conflict,
            OverBudget: over_budget, Unavailable: unavailable}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tierlink.config.build import Deployment, build_deployment
 from tierlink.config.load import device_cascade
-from tierlink.config.schema import LlamaCppConfig, TierlinkConfig
+from tierlink.config.schema import EndpointConfig, TierlinkConfig
 from tierlink.core.budget import Budget
 from tierlink.core.deadline import deadline_in
 from tierlink.core.ledger import Ledger
@@ -27,10 +27,10 @@ from tierlink.core.tokens import estimated_tokens_of
 from tierlink.core.usage import Latency, Usage
 from tierlink.endpoints.admission import AdmissionEndpoint
 from tierlink.endpoints.base import Endpoint
-from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
-from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.endpoints.breaker import CircuitBreaker
 from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.session import Resumed, Session, TextSink, TurnResult
+from tierlink.serve.guards import Guarded, guarded
 from tierlink.serve.keys import KeyRecord
 from tierlink.serve.metrics import GatewayMetrics
 from tierlink.serve.ratelimit import RateLimiter
@@ -95,10 +95,8 @@ class Gateway:
         self.largest_window = max(endpoint.profile.context_window for endpoint in self.deployment.endpoints.values())
         self.breakers = self._guard_endpoints()
         self.metrics.watch_breakers(self.breakers)
-        self.metrics.watch_queues(self.admission)
         self.policies = self._policies()
-        self.fallback = config.serve.fallback or tuple(sorted(
-            config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))
+        self.fallback = self.fallback_order()
         self.limiter = RateLimiter()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._turns: set[asyncio.Task[ChatOutcome]] = set()  # running turns, held so none is collected mid-flight
@@ -108,32 +106,22 @@ class Gateway:
     # -- set-up -----------------------------------------------------------------------------
 
     def _guard_endpoints(self) -> dict[str, CircuitBreaker]:
-        """Every endpoint behind a bounded queue (`_admitted`), and every one but the device (the
-        last resort) behind its own circuit breaker."""
-        settings = self.config.serve.breaker
+        """Every endpoint behind its guards (serve.guards); the breakers, by endpoint."""
         breakers = {}
-        for name, endpoint in self.deployment.endpoints.items():
-            linked = endpoint if isinstance(endpoint, LinkedEndpoint) else None
-            inner = self._admitted(name, linked.inner if linked else endpoint)
-            if name != self.deployment.device:
-                breaker = CircuitBreaker(settings.failures_to_open, settings.reset_after_s)
-                inner = BreakerEndpoint(inner, breaker)
-                breakers[name] = breaker
-            if linked is not None:
-                linked.inner = inner
-            else:
-                self.deployment.endpoints[name] = inner
+        for name, endpoint in list(self.deployment.endpoints.items()):
+            guard = self.guard(name, endpoint, self.config.endpoints[name])
+            self.deployment.endpoints[name] = guard.endpoint
+            if guard.breaker is not None:
+                breakers[name] = guard.breaker
         return breakers
 
-    def _admitted(self, name: str, endpoint: Endpoint) -> Endpoint:
-        """`endpoint` behind its admission limits: in-process models one call at a time by default."""
-        spec = self.config.endpoints[name]
-        limit = spec.max_concurrency or (1 if isinstance(spec, LlamaCppConfig) else None)
-        if limit is None:
-            return endpoint
-        admitted = AdmissionEndpoint(endpoint, limit, spec.max_queue)
-        self.admission[name] = admitted
-        return admitted
+    def guard(self, name: str, endpoint: Endpoint, spec: EndpointConfig) -> Guarded:
+        """`endpoint` behind its queue and breaker; its queue is watched from now on."""
+        guard = guarded(endpoint, spec, self.config.serve.breaker, is_device=name == self.deployment.device)
+        if guard.admission is not None:
+            self.admission[name] = guard.admission
+            self.metrics.watch_queues({name: guard.admission})
+        return guard
 
     def _policies(self) -> dict[str, Policy]:
         config = self.config
@@ -143,9 +131,18 @@ class Gateway:
         if config.serve.learned_model is not None:
             policies["tierlink-learned"] = make_policy("learned", model=str(config.serve.learned_model))
         for name in config.endpoints:  # an endpoint by name: that endpoint, with the fallback chain
-            policies[name] = (make_policy("always-device") if name == self.deployment.device
-                              else make_policy("always-cloud", target=name))
+            policies[name] = self.endpoint_policy(name)
         return policies
+
+    def endpoint_policy(self, name: str) -> Policy:
+        """The policy of model `name`: that endpoint, with the fallback chain behind it."""
+        return make_policy("always-device") if name == self.deployment.device else make_policy("always-cloud", target=name)
+
+    def fallback_order(self) -> tuple[str, ...]:
+        """The configured fallback chain, else every endpoint by tier: cloud, edge, device."""
+        config = self.config
+        return config.serve.fallback or tuple(sorted(
+            config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))
 
     def models(self) -> list[str]:
         """Model names clients may ask for: the routing policies, then each endpoint by name."""
@@ -162,6 +159,10 @@ class Gateway:
         self._turns.add(turn)
         turn.add_done_callback(self._turns.discard)
         return turn
+
+    def running_turns(self) -> set[asyncio.Task[ChatOutcome]]:
+        """The turns running now (a departing member is closed once they end)."""
+        return set(self._turns)
 
     async def drain(self, timeout_s: float) -> None:
         """Let running turns finish (and record their spend) before shutting down."""
@@ -337,8 +338,7 @@ class Gateway:
             return asyncio.Lock()
         lock = self._locks.get(session_id)
         if lock is None:
-            lock = asyncio.Lock()
-            self._locks[session_id] = lock
+            lock = self._locks[session_id] = asyncio.Lock()
         return lock
 
     def _session_dollars(self) -> float | None:

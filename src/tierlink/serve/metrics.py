@@ -59,6 +59,14 @@ class GatewayMetrics:
         for endpoint, breaker in breakers.items():
             self.breaker.labels(endpoint).set_function(lambda b=breaker: BREAKER_CODES[b.state])
 
+    def forget(self, endpoint: str) -> None:
+        """Stop reporting a departed endpoint's queue and breaker (its counters keep their history)."""
+        for gauge in (self.queued, self.turned_away, self.breaker):
+            try:
+                gauge.remove(endpoint)
+            except KeyError:  # it had no such gauge (no queue, or the device's missing breaker)
+                continue
+
     def turn(self, endpoint: str | None, fallback: bool, charges: Iterable[Charge], usage_capped: bool = False) -> None:
         """A finished turn: who answered, and each of its charges under the endpoint that made it."""
         if endpoint is not None:

@@ -26,6 +26,14 @@ class Unauthorized(Refusal):
     """A key is needed and none, or a wrong or revoked one, was sent."""
 
 
+class Forbidden(Refusal):
+    """The caller is known but may not do this (an admin route without the admin key)."""
+
+
+class Conflict(Refusal):
+    """The request clashes with the gateway's state (a member of that name is already here)."""
+
+
 class UnknownModel(Refusal):
     """The model named is none of the gateway's policies or endpoints."""
 

@@ -17,7 +17,7 @@ from tierlink.core.errors import ConfigError
 from tierlink.learn.data import Prompts
 from tierlink.learn.embeddings import EmbeddingCache
 from tierlink.learn.nway import load_nway
-from tierlink.routing.policy import Policy
+from tierlink.routing.policy import JoinEvidence, Policy
 from tierlink.routing.state import Action, TurnState
 
 
@@ -48,7 +48,7 @@ class NWayPolicy(Policy):
 
     async def decide(self, state: TurnState) -> Action:
         """The reachable endpoint with the best predicted value; the device if none is mapped."""
-        usable = {m: self._endpoint_of(m) for m in self.router.models
+        usable = {m: self._endpoint_of(m) for m in self.router.prices  # trained and joined models
                   if self._endpoint_of(m) in state.endpoints and state.endpoints[self._endpoint_of(m)].reachable
                   and state.endpoints[self._endpoint_of(m)].allowed}
         if not usable:
@@ -59,3 +59,20 @@ class NWayPolicy(Policy):
         best = max(value, key=lambda m: value[m])
         return Action(endpoint=usable[best], reason=f"nway: {best} predicted {predicted[best]:.2f} at "
                                                     f"${self.router.prices[best]:.5f} (weight {self.weight:g}), best of {len(usable)}")
+
+    def joined(self, endpoint: str, evidence: JoinEvidence) -> str | None:
+        """The new endpoint as a model of its own name: its ability fitted on the probe outcomes
+        (`NWayRouter.join`), its price the probes' mean cost; no probes, no opinion."""
+        if not evidence.outcomes:
+            return None
+        if endpoint in self.router.models:
+            raise ConfigError("name", f"the router already has a trained model '{endpoint}'", "register it under another name")
+        probes = Prompts(np.asarray(evidence.probe_ids), list(evidence.probe_texts), [None] * len(evidence.outcomes))
+        theta = self.router.join(endpoint, evidence.dollars_per_call, probes, evidence.outcomes, self.cache)
+        return (f"nway: joined with ability {theta:+.2f} from {len(evidence.outcomes)} probes "
+                f"({sum(evidence.outcomes):g} right) at ${evidence.dollars_per_call:.6f} per call")
+
+    def left(self, endpoint: str) -> None:
+        """A joined model is forgotten; a trained one is left out of every choice from now on."""
+        if endpoint in self.router.prices:
+            self.router.leave(endpoint)
