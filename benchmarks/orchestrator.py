@@ -1,14 +1,15 @@
 """The learned orchestrator against full debate, the best fixed sparse topology, pruning, a plain
 vote and the settled-count rule: accuracy and message tokens on held-out questions. (replay)
 
-Teams of K agents are drawn at random from ZeroEval GSM8K's recorded models; each agent answers as
-its model was recorded (right or wrong); revisions take the plurality, and a wrong answer is one
+Teams of K agents are drawn at random from a recorded-outcome set's models (ZeroEval GSM8K's 42,
+LLMRouter's 9; a score of 0.5 or more counts as right); each agent answers as its model was
+recorded; revisions take the plurality, and a wrong answer is one
 of 3 values (simulation assumptions, `scale/team_replay.py`). Questions are split per team draw
 into training and test; the orchestrator (MaskablePPO), the sparse topology, the pruned edges and
 the orchestrator's token weight are all chosen on the training questions. Intervals: 95%
 bootstrap over test questions pooled across team draws (paired differences).
 
-    python benchmarks/orchestrator.py [--teams 5 --agents 5 --steps 40000] [--data-root ../shared/data/outcomes]
+    python benchmarks/orchestrator.py [--dataset llmrouter] [--teams 5 --agents 5 --steps 40000] [--data-root ../shared/data/outcomes]
 """
 
 from __future__ import annotations
@@ -66,11 +67,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=5)
     parser.add_argument("--steps", type=int, default=40_000)
     parser.add_argument("--train-share", type=float, default=0.6)
+    parser.add_argument("--dataset", default="zeroeval-gsm8k", help="zeroeval-gsm8k, llmrouter, ...")
     parser.add_argument("--data-root", type=Path, default=None)
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    recorded = RecordedAgents.load("zeroeval-gsm8k", args.data_root)
-    print(f"# orchestrator.py, commit {commit}, {len(recorded.questions)} questions, {args.teams} teams of {args.agents}, "
+    recorded = RecordedAgents.load(args.dataset, args.data_root)
+    print(f"# orchestrator.py, commit {commit}, {args.dataset}, {len(recorded.questions)} questions, {args.teams} teams of {args.agents}, "
           f"{args.steps} PPO steps (replay)")
     per_team = []
     for seed in range(args.teams):
