@@ -48,3 +48,15 @@ class AvailabilityTrace(BaseModel):
         """The earliest outage that overlaps [start, end), if any."""
         hits = [o for o in self.outages if o.overlaps(start, end)]
         return min(hits, key=lambda o: o.start_s) if hits else None
+
+    def next_up(self, t: float) -> float:
+        """The earliest time from `t` when the link is up (inf under an endless outage)."""
+        moved = True
+        while moved:
+            moved = False
+            for outage in self.outages:
+                if outage.covers(t):
+                    if outage.end_s is None:
+                        return float("inf")
+                    t, moved = outage.end_s, True
+        return t
