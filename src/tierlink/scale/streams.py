@@ -113,31 +113,6 @@ class StreamResult:
                 "dollars": self.ledger.spent().dollars}
 
 
-class _Fleet:
-    """Links, device queues and the cloud's slots: the state the events change."""
-
-    def __init__(self, config: StreamConfig, rng: random.Random) -> None:
-        self.config = config
-        access = link_profiles().require(config.link, "link")
-        horizon = config.horizon_s * 3
-        self.links = [Link.from_profile(f"agent{i}-access", f"agent{i}", "cloud", access, AvailabilityTrace(outages=(
-            *random_trace(rng, horizon, config.outages_per_hour, config.mean_outage_s).outages, *config.shared_outages)))
-            for i in range(config.agents)]
-        profiles = endpoint_profiles()
-        self.device: EndpointProfile = profiles.require(config.device_profile, "device_profile")
-        self.cloud: EndpointProfile = profiles.require(config.cloud_profile, "cloud_profile")
-        self.device_free = [0.0] * config.agents  # when each agent's device is next idle
-        self.slots = [0.0] * config.cloud_slots  # when each cloud slot is next idle (a heap)
-
-    def seconds(self, profile: EndpointProfile, output_tokens: int) -> float:
-        """Modelled time to answer on `profile`: first token, prefill of the question, decode."""
-        return profile.ttft_s + self.config.prompt_tokens / profile.prefill_tokens_per_s + output_tokens / profile.decode_tokens_per_s
-
-    def up_at(self, agent: int, t: float) -> float:
-        """When the agent's link is next up, from t (t itself if it is up)."""
-        return self.links[agent].availability.next_up(t)
-
-
 def arrivals(config: StreamConfig, rng: random.Random) -> list[tuple[float, int]]:
     """Every agent's Poisson request times over the horizon, in time order: (time, agent)."""
     rate = config.requests_per_agent_per_min / 60.0
@@ -150,62 +125,133 @@ def arrivals(config: StreamConfig, rng: random.Random) -> list[tuple[float, int]
     return sorted(times)
 
 
-async def run_streams(config: StreamConfig, policy: StreamPolicy, answerer: Answerer, questions: int) -> StreamResult:
-    """Every request of the fleet, in arrival order (earliest deadline first: the budgets are
-    equal), through `policy`; deterministic for the config's seed."""
-    rng = random.Random(config.seed)
-    fleet = _Fleet(config, rng)
-    result = StreamResult(config, policy)
-    for t, agent in arrivals(config, rng):
-        question = rng.randrange(questions)
-        where: Where = "device"
-        if policy == "cloud" or (policy == "coordinator" and fleet.links[agent].is_up(t) and _fits(fleet, agent, t)):
-            where = "cloud"
-        if where == "cloud":
-            finished, right = await _offload(fleet, result, agent, t, question, answerer)
+@dataclass(order=True)
+class _Offload:
+    """A request on its way to, waiting at, or answered by the cloud (ordered by deadline)."""
+
+    deadline: float
+    agent: int = field(compare=False)
+    arrived_s: float = field(compare=False)
+    question: int = field(compare=False)
+    at_cloud: float = field(compare=False)
+    answer: Answer | None = field(default=None, compare=False)
+
+
+class _Fleet:
+    """Links, device queues and the cloud's slots and queue: the state the events change."""
+
+    def __init__(self, config: StreamConfig, rng: random.Random, answerer: Answerer, result: StreamResult) -> None:
+        self.config, self.answerer, self.result = config, answerer, result
+        access = link_profiles().require(config.link, "link")
+        horizon = config.horizon_s * 3
+        self.links = [Link.from_profile(f"agent{i}-access", f"agent{i}", "cloud", access, AvailabilityTrace(outages=(
+            *random_trace(rng, horizon, config.outages_per_hour, config.mean_outage_s).outages, *config.shared_outages)))
+            for i in range(config.agents)]
+        profiles = endpoint_profiles()
+        self.device: EndpointProfile = profiles.require(config.device_profile, "device_profile")
+        self.cloud: EndpointProfile = profiles.require(config.cloud_profile, "cloud_profile")
+        self.device_free = [0.0] * config.agents  # when each agent's device is next idle
+        self.busy: list[float] = []  # when each busy cloud slot frees (a heap)
+        self.waiting: list[_Offload] = []  # at the cloud, earliest deadline first (a heap)
+        self.committed = 0  # offloads accepted and not yet in service (in transit or waiting)
+        self.events: list[tuple[float, int, str, _Offload]] = []
+        self.sequence = 0
+
+    def seconds(self, profile: EndpointProfile, output_tokens: int) -> float:
+        """Modelled time to answer on `profile`: first token, prefill of the question, decode."""
+        return profile.ttft_s + self.config.prompt_tokens / profile.prefill_tokens_per_s + output_tokens / profile.decode_tokens_per_s
+
+    def up_at(self, agent: int, t: float) -> float:
+        """When the agent's link is next up, from t (t itself if it is up)."""
+        return self.links[agent].availability.next_up(t)
+
+    def push(self, t: float, kind: str, offload: _Offload) -> None:
+        """An event at time t (ties in the order they were made)."""
+        self.sequence += 1
+        heapq.heappush(self.events, (t, self.sequence, kind, offload))
+
+    def fits(self, agent: int, t: float) -> bool:
+        """The coordinator's estimate from what it knows (its slots' finish times, the offloads it
+        has accepted, a mean answer length): does an offload made now meet the budget?"""
+        config, link = self.config, self.links[agent]
+        at_cloud = t + link.transfer_seconds(config.prompt_tokens * CHARS_PER_TOKEN + CONTROL_BYTES, "up")
+        service = self.seconds(self.cloud, config.expected_output_tokens)
+        ahead, slots = self.committed, config.cloud_slots
+        frees = sorted(self.busy) + [t] * (slots - len(self.busy))
+        start = max(at_cloud, frees[ahead % slots] + (ahead // slots) * service)
+        finish = start + service + link.transfer_seconds(config.expected_output_tokens * CHARS_PER_TOKEN, "down")
+        return finish - t <= config.latency_budget_s
+
+    async def local(self, agent: int, t: float, question: int) -> None:
+        """On the agent's own device, after the requests it is already answering."""
+        start = max(t, self.device_free[agent])
+        answer = await self.answerer.answer("device", question)
+        finished = start + (answer.seconds if answer.seconds is not None else self.seconds(self.device, answer.output_tokens))
+        self.device_free[agent] = finished
+        _charge(self.result, agent, "device", self.device, self.config.prompt_tokens, answer.output_tokens)
+        self.result.served.append(Served(agent, t, "device", finished, answer.right, self.config.latency_budget_s))
+
+    def offload(self, agent: int, t: float, question: int) -> None:
+        """Up the agent's link once it is up; the request reaches the cloud later (an event)."""
+        config, link = self.config, self.links[agent]
+        sent = self.up_at(agent, t)
+        up_bytes = config.prompt_tokens * CHARS_PER_TOKEN + CONTROL_BYTES
+        at_cloud = sent + link.transfer_seconds(up_bytes, "up")
+        _send(self.result, sent, f"agent{agent}", "cloud", link.name, up_bytes, at_cloud - sent)
+        self.committed += 1
+        self.push(at_cloud, "at_cloud", _Offload(t + config.latency_budget_s, agent, t, question, at_cloud))
+
+    async def at_cloud(self, t: float, offload: _Offload) -> None:
+        """Served at once by a free slot, or queued by deadline."""
+        if len(self.busy) < self.config.cloud_slots:
+            await self._serve(t, offload)
         else:
-            start = t + (fleet.links[agent].rtt_ms / 1000 if policy == "coordinator" and fleet.links[agent].is_up(t) else 0.0)
-            finished, right = await _locally(fleet, result, agent, start, question, answerer)
-        result.served.append(Served(agent, t, where, finished, right, config.latency_budget_s))
+            heapq.heappush(self.waiting, offload)
+
+    async def done(self, t: float, offload: _Offload) -> None:
+        """The answer goes down the link (once it is up); the slot takes the next deadline."""
+        heapq.heappop(self.busy)
+        assert offload.answer is not None
+        link, down_bytes = self.links[offload.agent], offload.answer.output_tokens * CHARS_PER_TOKEN
+        back = self.up_at(offload.agent, t)
+        finished = back + link.transfer_seconds(down_bytes, "down")
+        _send(self.result, back, "cloud", f"agent{offload.agent}", link.name, down_bytes, finished - back)
+        self.result.served.append(Served(offload.agent, offload.arrived_s, "cloud", finished, offload.answer.right,
+                                         self.config.latency_budget_s))
+        if self.waiting:
+            await self._serve(t, heapq.heappop(self.waiting))
+
+    async def _serve(self, t: float, offload: _Offload) -> None:
+        self.committed -= 1
+        offload.answer = answer = await self.answerer.answer("cloud", offload.question)
+        done = t + (answer.seconds if answer.seconds is not None else self.seconds(self.cloud, answer.output_tokens))
+        heapq.heappush(self.busy, done)
+        _charge(self.result, offload.agent, "cloud", self.cloud, self.config.prompt_tokens, answer.output_tokens)
+        self.push(done, "done", offload)
+
+
+async def run_streams(config: StreamConfig, policy: StreamPolicy, answerer: Answerer, questions: int) -> StreamResult:
+    """Every request of the fleet through `policy`, as events in time order on the virtual
+    clock; deterministic for the config's seed."""
+    rng = random.Random(config.seed)
+    result = StreamResult(config, policy)
+    fleet = _Fleet(config, rng, answerer, result)
+    for t, agent in arrivals(config, rng):
+        fleet.push(t, "arrival", _Offload(0.0, agent, t, rng.randrange(questions), 0.0))
+    while fleet.events:
+        t, _, kind, item = heapq.heappop(fleet.events)
+        if kind == "arrival":
+            up = fleet.links[item.agent].is_up(t)
+            if policy == "cloud" or (policy == "coordinator" and up and fleet.fits(item.agent, t)):
+                fleet.offload(item.agent, t, item.question)
+            else:  # a refused offload costs the agent the round trip to hear so
+                delay = fleet.links[item.agent].rtt_ms / 1000 if policy == "coordinator" and up else 0.0
+                await fleet.local(item.agent, t + delay, item.question)
+        elif kind == "at_cloud":
+            await fleet.at_cloud(t, item)
+        else:
+            await fleet.done(t, item)
     return result
-
-
-def _fits(fleet: _Fleet, agent: int, t: float) -> bool:
-    """The coordinator's estimate: uplink, the wait for its first free slot, a mean answer, downlink."""
-    config, link = fleet.config, fleet.links[agent]
-    at_cloud = t + link.transfer_seconds(config.prompt_tokens * CHARS_PER_TOKEN + CONTROL_BYTES, "up")
-    start = max(at_cloud, fleet.slots[0])
-    done = start + fleet.seconds(fleet.cloud, config.expected_output_tokens)
-    return done + link.transfer_seconds(config.expected_output_tokens * CHARS_PER_TOKEN, "down") - t <= config.latency_budget_s
-
-
-async def _locally(fleet: _Fleet, result: StreamResult, agent: int, t: float, question: int, answerer: Answerer) -> tuple[float, bool]:
-    """On the agent's own device, after the requests it is already answering."""
-    start = max(t, fleet.device_free[agent])
-    answer = await answerer.answer("device", question)
-    finished = start + (answer.seconds if answer.seconds is not None else fleet.seconds(fleet.device, answer.output_tokens))
-    fleet.device_free[agent] = finished
-    _charge(result, agent, "device", fleet.device, fleet.config.prompt_tokens, answer.output_tokens, start)
-    return finished, answer.right
-
-
-async def _offload(fleet: _Fleet, result: StreamResult, agent: int, t: float, question: int, answerer: Answerer) -> tuple[float, bool]:
-    """Up the agent's link (once it is up), the cloud's first free slot, and back down."""
-    config, link = fleet.config, fleet.links[agent]
-    sent = fleet.up_at(agent, t)
-    up_bytes = config.prompt_tokens * CHARS_PER_TOKEN + CONTROL_BYTES
-    at_cloud = sent + link.transfer_seconds(up_bytes, "up")
-    start = max(at_cloud, heapq.heappop(fleet.slots))
-    answer = await answerer.answer("cloud", question)
-    done = start + (answer.seconds if answer.seconds is not None else fleet.seconds(fleet.cloud, answer.output_tokens))
-    heapq.heappush(fleet.slots, done)
-    down_bytes = answer.output_tokens * CHARS_PER_TOKEN
-    back = fleet.up_at(agent, done)
-    finished = back + link.transfer_seconds(down_bytes, "down")
-    _send(result, sent, f"agent{agent}", "cloud", link.name, up_bytes, at_cloud - sent)
-    _send(result, back, "cloud", f"agent{agent}", link.name, down_bytes, finished - back)
-    _charge(result, agent, "cloud", fleet.cloud, config.prompt_tokens, answer.output_tokens, start)
-    return finished, answer.right
 
 
 def _send(result: StreamResult, at: float, sender: str, receiver: str, link: str, n_bytes: int, seconds: float) -> None:
@@ -214,7 +260,7 @@ def _send(result: StreamResult, at: float, sender: str, receiver: str, link: str
         seconds=seconds, endpoint="cloud", origin="simulated", tainted=False))
 
 
-def _charge(result: StreamResult, agent: int, where: Where, profile: EndpointProfile, prompt: int, output: int, at: float) -> None:
+def _charge(result: StreamResult, agent: int, where: Where, profile: EndpointProfile, prompt: int, output: int) -> None:
     usage = Usage(input_tokens=prompt, output_tokens=output, dollars=profile.dollars(prompt, output, 0))
     result.ledger.charge(Charge.model_construct(round=0, kind="answer", endpoint=where, caller=f"agent{agent}",
                                                 callee=where, usage=usage))
