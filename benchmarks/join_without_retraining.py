@@ -7,6 +7,7 @@ model but M; M joins with its mean train price and its recorded outcomes on k tr
 at random (3 draws); both routers are scored by AIQ over the same cost range on the test prompts,
 which neither saw. "Absent" is the router that never learns of M (M never chosen). Outcomes are
 recorded (ZeroEval GSM8K's priced models; LLMRouter's 9), prices from each set's price table.
+"Blend" joins also weight the trained models' logits (`fit_blend`), one weight each.
 
     python benchmarks/join_without_retraining.py [--data-root ../shared/data/outcomes] [--probes 10 30]
 """
@@ -57,21 +58,21 @@ def run(key: str, data_root: Path | None, probe_counts: list[int], seed: int, ca
     train, test, _ = split_outcomes(frame, 0.3, seed, False)
     models = sorted(frame["model"].unique())
     retrained = evaluate_nway(NWayRouter().fit(train, cache), test, cache).aiq_router
-    deltas: dict[int, list[float]] = {k: [] for k in probe_counts}
+    deltas: dict[tuple[int, bool], list[float]] = {(k, blend): [] for k in probe_counts for blend in (False, True)}
     absent = []
     for model in models:
         without = NWayRouter().fit(train[train["model"] != model], cache)
         never = copy.deepcopy(without)
         never.joined[model], never.prices[model] = -50.0, float(train.loc[train["model"] == model, "cost_usd"].mean())
         absent.append(evaluate_nway(never, test, cache).aiq_router - retrained)
-        for k in probe_counts:
+        for k, blend in deltas:
             draws = []
             for draw in range(3):
                 joined = copy.deepcopy(without)
                 prompts, outcomes = probes_of(train, model, k, seed + draw)
-                joined.join(model, float(train.loc[train["model"] == model, "cost_usd"].mean()), prompts, outcomes, cache)
+                joined.join(model, float(train.loc[train["model"] == model, "cost_usd"].mean()), prompts, outcomes, cache, blend=blend)
                 draws.append(evaluate_nway(joined, test, cache).aiq_router - retrained)
-            deltas[k].append(statistics.mean(draws))
+            deltas[(k, blend)].append(statistics.mean(draws))
         print(f"  {key}: {model} done", file=sys.stderr, flush=True)
     n_test = test["prompt_id"].nunique()
     matters = [i for i, a in enumerate(absent) if a < -0.01]  # models the router misses when they are absent
@@ -81,8 +82,8 @@ def run(key: str, data_root: Path | None, probe_counts: list[int], seed: int, ca
                 f"| {sum(abs(d) <= 0.02 for d in values)}/{len(models)} | {interval(sub) if sub else '-'} "
                 f"| {sum(abs(d) <= 0.02 for d in sub)}/{len(sub)} |")
     print(row("absent", absent))
-    for k, values in deltas.items():
-        print(row(f"joined, {k} probes", values))
+    for (k, blend), values in deltas.items():
+        print(row(f"joined{' (blend)' if blend else ''}, {k} probes", values))
 
 
 def main(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ into training and test; the orchestrator (MaskablePPO), the sparse topology, the
 the orchestrator's token weight are all chosen on the training questions. Intervals: 95%
 bootstrap over test questions pooled across team draws (paired differences).
 
-    python benchmarks/orchestrator.py [--dataset llmrouter] [--teams 5 --agents 5 --steps 40000] [--data-root ../shared/data/outcomes]
+    python benchmarks/orchestrator.py [--dataset llmrouter] [--teams 5 --agents 5 --steps 150000] [--data-root ../shared/data/outcomes]
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=5)
     parser.add_argument("--agents", type=int, default=5)
-    parser.add_argument("--steps", type=int, default=40_000)
+    parser.add_argument("--steps", type=int, default=150_000)
     parser.add_argument("--train-share", type=float, default=0.6)
     parser.add_argument("--dataset", default="zeroeval-gsm8k", help="zeroeval-gsm8k, llmrouter, ...")
     parser.add_argument("--data-root", type=Path, default=None)

@@ -56,3 +56,20 @@ def test_a_model_that_leaves_is_never_chosen_and_bad_input_is_named(split) -> No
         router.leave(gone)
     with pytest.raises(DataError, match="one 0/1 outcome per probe"):
         router.join("new", 0.001, _prompts(rows.head(3)), [1, 0], cache)
+
+
+def test_a_blended_join_finds_the_trained_model_it_behaves_like(split) -> None:  # type: ignore[no-untyped-def]
+    train, test, cache = split
+    router = NWayRouter().fit(train, cache)
+    twin = train["model"].value_counts().index[0]
+    rows = train[train["model"] == twin].drop_duplicates("prompt_id")
+    rows = rows.sample(n=min(300, len(rows)), random_state=0)
+    outcomes = router.predict(_prompts(rows), cache)[twin].to_numpy() >= 0.5  # right exactly where the twin is predicted right
+    router.join("newcomer", 0.001, _prompts(rows), outcomes, cache, blend=True)
+    weights = router.blends["newcomer"]
+    assert max(weights, key=lambda m: weights[m]) == twin
+    held_out = test.drop_duplicates("prompt_id").head(200)
+    predicted = router.predict(_prompts(held_out), cache)
+    assert np.corrcoef(predicted["newcomer"], predicted[twin])[0, 1] > 0.9  # it borrows the twin's per-prompt strengths
+    router.leave("newcomer")
+    assert "newcomer" not in router.blends and "newcomer" not in router.predict(_prompts(held_out), cache)

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel
+from scipy.optimize import minimize
 from sklearn.linear_model import LogisticRegression, Ridge
 
 from tierlink.bench.metrics import aiq, pareto_frontier
@@ -42,19 +43,29 @@ class NWayRouter:
         self.models: dict[str, LogisticRegression | Ridge] = {}
         self.prices: dict[str, float] = {}
         self.joined: dict[str, float] = {}  # models added without retraining: their ability offset
+        self.blends: dict[str, dict[str, float]] = {}  # joined with `blend`: their weight on each trained model's logit
 
     def join(self, name: str, price: float, probes: Prompts, outcomes: npt.ArrayLike, cache: EmbeddingCache,
-             prior: float = 1.0) -> float:
+             prior: float = 1.0, blend: bool = False) -> float:
         """Add a model at run time from its price and a few probe outcomes, without retraining:
         its quality on a prompt is σ(θ + logit of the trained models' mean predicted quality), a
         Rasch-style item difficulty the trained predictors already give. θ is the one number
-        fitted, by maximum a posteriori on the probes (prior N(0, prior²)); returned."""
+        fitted, by maximum a posteriori on the probes (prior N(0, prior²)); returned. With
+        `blend`, the logits of the trained models are weighted too (`fit_blend`), so a newcomer
+        that is right where one trained model is right borrows that model's per-prompt strengths."""
         y = np.asarray(outcomes, dtype=float)
         if len(y) != len(probes.prompt_ids) or len(y) == 0:
             raise DataError("probes", f"{len(y)} outcomes for {len(probes.prompt_ids)} probe prompts", "give one 0/1 outcome per probe")
         if not self.models:
             raise DataError("router", "no trained model to anchor a new one on", "train the router on at least one model first")
-        difficulty = self._difficulty(self._trained(probes, cache))
+        trained = self._trained(probes, cache)
+        if blend:
+            theta, weights = fit_blend(_logits(trained), y, prior)
+            self.blends = {**getattr(self, "blends", {}), name: dict(zip(trained.columns, weights, strict=True))}
+            self.joined[name], self.prices[name] = theta, float(price)
+            return theta
+        getattr(self, "blends", {}).pop(name, None)
+        difficulty = self._difficulty(trained)
         theta = 0.0
         for _ in range(50):  # Newton steps on a concave log-posterior
             p = 1 / (1 + np.exp(-(theta + difficulty)))
@@ -72,6 +83,7 @@ class NWayRouter:
             raise DataError("router", f"no model '{name}'", f"use one of {', '.join(self.prices)}")
         self.models.pop(name, None)
         self.joined.pop(name, None)
+        getattr(self, "blends", {}).pop(name, None)
         del self.prices[name]
 
     @staticmethod
@@ -103,7 +115,14 @@ class NWayRouter:
         if not getattr(self, "joined", None):
             return trained
         difficulty = self._difficulty(trained)
-        joined = {name: 1 / (1 + np.exp(-(theta + difficulty))) for name, theta in self.joined.items()}
+        blends, logits = getattr(self, "blends", {}), _logits(trained)
+        joined = {}
+        for name, theta in self.joined.items():
+            if name in blends:
+                weights = np.array([blends[name].get(m, 0.0) for m in trained.columns])
+                joined[name] = 1 / (1 + np.exp(-(theta + logits @ weights)))
+            else:
+                joined[name] = 1 / (1 + np.exp(-(theta + difficulty)))
         return trained.assign(**joined)
 
     def _trained(self, prompts: Prompts, cache: EmbeddingCache) -> pd.DataFrame:
@@ -127,6 +146,32 @@ class NWayRouter:
         prices = np.array([self.prices[m] for m in predicted.columns])
         values = predicted.to_numpy() - weight * prices
         return pd.Series(predicted.columns[np.argmax(values, axis=1)], index=predicted.index)
+
+
+def _logits(predicted: pd.DataFrame) -> npt.NDArray[np.float64]:
+    """Each trained model's predicted quality as a logit (clipped away from 0 and 1)."""
+    p = np.clip(predicted.to_numpy(dtype=float), 1e-3, 1 - 1e-3)
+    return np.log(p / (1 - p))
+
+
+def fit_blend(logits: npt.NDArray[np.float64], y: npt.NDArray[np.float64], prior: float = 1.0,
+              spread: float = 0.5) -> tuple[float, npt.NDArray[np.float64]]:
+    """MAP fit of σ(θ + logits · β) to the probe outcomes: θ ~ N(0, prior²), and each β_m ~
+    N(1/M, spread²), centred on the plain average of the trained models so that few probes
+    stay close to the one-offset join."""
+    n_models = logits.shape[1]
+    design = np.hstack([np.ones((len(y), 1)), logits])
+    centre = np.concatenate([[0.0], np.full(n_models, 1.0 / n_models)])
+    scale = np.concatenate([[prior], np.full(n_models, spread)]) ** 2
+
+    def objective(params: npt.NDArray[np.float64]) -> tuple[float, npt.NDArray[np.float64]]:
+        z = design @ params
+        loss = float(np.sum(np.logaddexp(0.0, z) - y * z) + np.sum((params - centre) ** 2 / (2 * scale)))
+        gradient = design.T @ (1 / (1 + np.exp(-z)) - y) + (params - centre) / scale
+        return loss, gradient
+
+    found = minimize(objective, centre, jac=True, method="L-BFGS-B")
+    return float(found.x[0]), np.asarray(found.x[1:], dtype=float)
 
 
 def load_nway(directory: Path) -> NWayRouter:

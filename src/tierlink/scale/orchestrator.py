@@ -21,12 +21,14 @@ from tierlink.scale.orchestrator_env import OrchestratorEnv
 from tierlink.scale.team_replay import GOLD, ReplayTeam, replay_asks
 
 
-def train_orchestrator(team: ReplayTeam, questions: Sequence[str], steps: int = 40_000, seed: int = 0,
-                       max_token_weight: float = 1.0, round_weight: float = 0.0) -> MaskablePPO:
-    """A policy for every token weight in [0, max_token_weight], trained on `questions` only."""
+def train_orchestrator(team: ReplayTeam, questions: Sequence[str], steps: int = 150_000, seed: int = 0,
+                       max_token_weight: float = 1.0, round_weight: float = 0.0, entropy: float = 0.05) -> MaskablePPO:
+    """A policy for every token weight in [0, max_token_weight], trained on `questions` only.
+    The entropy bonus keeps it trying a second agent long enough to learn when one is worth it
+    (at 0.01 and 40,000 steps it settled on asking the best agent alone)."""
     env = OrchestratorEnv(team, questions, max_token_weight, round_weight, seed)
-    model = MaskablePPO("MlpPolicy", env, seed=seed, n_steps=1024, batch_size=256, learning_rate=3e-4,
-                        gamma=1.0, ent_coef=0.01, verbose=0, device="cpu")
+    model = MaskablePPO("MlpPolicy", env, seed=seed, n_steps=2048, batch_size=256, learning_rate=3e-4,
+                        gamma=1.0, ent_coef=entropy, verbose=0, device="cpu")
     model.learn(total_timesteps=steps)
     return model
 
