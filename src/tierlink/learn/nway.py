@@ -61,10 +61,10 @@ class NWayRouter:
         trained = self._trained(probes, cache)
         if blend:
             theta, weights = fit_blend(_logits(trained), y, prior)
-            self.blends = {**getattr(self, "blends", {}), name: dict(zip(trained.columns, weights, strict=True))}
+            self._blends()[name] = dict(zip(trained.columns, weights, strict=True))
             self.joined[name], self.prices[name] = theta, float(price)
             return theta
-        getattr(self, "blends", {}).pop(name, None)
+        self._blends().pop(name, None)
         difficulty = self._difficulty(trained)
         theta = 0.0
         for _ in range(50):  # Newton steps on a concave log-posterior
@@ -83,8 +83,14 @@ class NWayRouter:
             raise DataError("router", f"no model '{name}'", f"use one of {', '.join(self.prices)}")
         self.models.pop(name, None)
         self.joined.pop(name, None)
-        getattr(self, "blends", {}).pop(name, None)
+        self._blends().pop(name, None)
         del self.prices[name]
+
+    def _blends(self) -> dict[str, dict[str, float]]:
+        """The blended joins' weights (a router saved before blends existed gets an empty set)."""
+        if not hasattr(self, "blends"):
+            self.blends = {}
+        return self.blends
 
     @staticmethod
     def _difficulty(trained: pd.DataFrame) -> npt.NDArray[np.float64]:
@@ -115,7 +121,7 @@ class NWayRouter:
         if not getattr(self, "joined", None):
             return trained
         difficulty = self._difficulty(trained)
-        blends, logits = getattr(self, "blends", {}), _logits(trained)
+        blends, logits = self._blends(), _logits(trained)
         joined = {}
         for name, theta in self.joined.items():
             if name in blends:

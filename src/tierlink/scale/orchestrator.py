@@ -9,16 +9,14 @@ plain vote's answer with fewer asks.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from sb3_contrib import MaskablePPO
 
 from tierlink.agents.result import TeamResult
-from tierlink.scale.orchestrator_env import OrchestratorEnv
-from tierlink.scale.team_replay import GOLD, ReplayTeam, replay_asks
+from tierlink.scale.orchestrator_env import OrchestratorEnv, margin_and_settled
+from tierlink.scale.team_replay import RIGHT_ANSWER, ReplayTeam, replay_asks
 
 
 def train_orchestrator(team: ReplayTeam, questions: Sequence[str], steps: int = 150_000, seed: int = 0,
@@ -33,11 +31,6 @@ def train_orchestrator(team: ReplayTeam, questions: Sequence[str], steps: int = 
     return model
 
 
-def load_orchestrator(path: Path) -> MaskablePPO:
-    """A policy saved with `model.save(path)`."""
-    return MaskablePPO.load(path, device="cpu")
-
-
 def orchestrate(model: MaskablePPO, team: ReplayTeam, question: str, token_weight: float) -> TeamResult:
     """One question run by the policy, greedily (its most likely action each round)."""
     env = OrchestratorEnv(team, [question])
@@ -45,21 +38,16 @@ def orchestrate(model: MaskablePPO, team: ReplayTeam, question: str, token_weigh
     done, reason = False, "all agents asked"
     while not done:
         action, _ = model.predict(obs, action_masks=env.action_masks(), deterministic=True)
-        if int(action) == team_size(team):
+        if int(action) == env.k:  # the stop action
             reason = "the policy stopped"
         obs, _, done, _, _ = env.step(int(action))
     return replay_asks(team, question, env.asked, reason)
 
 
-def team_size(team: ReplayTeam) -> int:
-    """How many agents the team has (the stop action's index)."""
-    return len(team.models)
-
-
 def accuracy_order(team: ReplayTeam, questions: Sequence[str]) -> list[int]:
     """Agents from most to least often right on `questions` (training questions only)."""
     right = [sum(team.recorded.correct(model, q) for q in questions) for model in team.models]
-    return sorted(range(team_size(team)), key=lambda i: (-right[i], i))
+    return sorted(range(len(team.models)), key=lambda i: (-right[i], i))
 
 
 def settled_asks(team: ReplayTeam, question: str, order: Sequence[int]) -> TeamResult:
@@ -69,8 +57,7 @@ def settled_asks(team: ReplayTeam, question: str, order: Sequence[int]) -> TeamR
     for i in order:
         asked.append(i)
         answers.append(team.first_answer(i, question))
-        counts = sorted(Counter(answers).values(), reverse=True) + [0]
-        if counts[0] - counts[1] > len(order) - len(asked):
+        if margin_and_settled(answers, len(order) - len(asked))[1]:
             break
     reason = "settled" if len(asked) < len(order) else "all agents asked"
     return replay_asks(team, question, asked, reason)
@@ -78,7 +65,7 @@ def settled_asks(team: ReplayTeam, question: str, order: Sequence[int]) -> TeamR
 
 def right(result: TeamResult) -> bool:
     """Whether a replayed run's final answer is the gold label."""
-    return result.answer == f"answer {GOLD}"
+    return result.answer == RIGHT_ANSWER
 
 
 def mean_right(results: Sequence[TeamResult]) -> float:

@@ -17,9 +17,17 @@ import gymnasium as gym
 import numpy as np
 import numpy.typing as npt
 
-from tierlink.scale.team_replay import GOLD, ReplayTeam
+from tierlink.scale.team_replay import RIGHT_ANSWER, ReplayTeam
 
 TOKEN_SCALE = 1000.0  # token weights are per 1,000 message tokens
+
+
+def margin_and_settled(answers: Sequence[str], remaining: int) -> tuple[int, bool]:
+    """The plurality's lead over the runner-up, and whether the `remaining` answers could no
+    longer change which answer leads (the count is settled)."""
+    counts = sorted(Counter(answers).values(), reverse=True) + [0, 0]
+    lead = counts[0] - counts[1]
+    return lead, lead > remaining
 
 
 def obs_dim(agents: int) -> int:
@@ -43,7 +51,6 @@ class OrchestratorEnv(gym.Env[npt.NDArray[np.float32], int]):
         self.observation_space = gym.spaces.Box(0.0, np.inf, shape=(obs_dim(self.k),), dtype=np.float32)
         self.action_space = gym.spaces.Discrete(self.k + 1)
         self.rng = np.random.default_rng(seed)
-        self.fixed_weight: float | None = None
         self.question, self.token_weight = self.questions[0], 0.0
         self.asked: list[int] = []
         self.answers: list[str] = []
@@ -56,7 +63,7 @@ class OrchestratorEnv(gym.Env[npt.NDArray[np.float32], int]):
             self.rng = np.random.default_rng(seed)
         options = options or {}
         self.question = options.get("question") or self.questions[int(self.rng.integers(len(self.questions)))]
-        weight = options.get("token_weight", self.fixed_weight)
+        weight = options.get("token_weight")
         self.token_weight = float(weight if weight is not None else self.rng.uniform(0.0, self.max_token_weight))
         self.asked, self.answers, self.tokens = [], [], 0
         return self._obs(), {}
@@ -93,7 +100,7 @@ class OrchestratorEnv(gym.Env[npt.NDArray[np.float32], int]):
         return next(a for a in self.answers if counts[a] == best)
 
     def _score(self) -> float:
-        return 1.0 if self.leader() == f"answer {GOLD}" else 0.0
+        return 1.0 if self.leader() == RIGHT_ANSWER else 0.0
 
     def _obs(self) -> npt.NDArray[np.float32]:
         """Who was asked and who agrees with the leader; how settled the count is; the weight."""
@@ -102,8 +109,8 @@ class OrchestratorEnv(gym.Env[npt.NDArray[np.float32], int]):
         for i, answer in zip(self.asked, self.answers, strict=True):
             obs[i] = 1.0
             obs[self.k + i] = float(answer == leader)
-        counts = sorted(Counter(self.answers).values(), reverse=True) + [0, 0]
-        n, left = len(self.asked), self.k - len(self.asked)
-        obs[2 * self.k:] = (n / self.k, counts[0] / max(1, n), (counts[0] - counts[1]) / self.k,
-                            float(counts[0] - counts[1] > left), self.tokens / TOKEN_SCALE, self.token_weight)
+        n = len(self.asked)
+        lead, settled = margin_and_settled(self.answers, self.k - n)
+        top = max(Counter(self.answers).values(), default=0)
+        obs[2 * self.k:] = (n / self.k, top / max(1, n), lead / self.k, float(settled), self.tokens / TOKEN_SCALE, self.token_weight)
         return obs

@@ -28,6 +28,7 @@ from tierlink.scale.recorded_agents import RecordedAgents, plurality_revision
 
 COORDINATOR = "coordinator"
 GOLD = "right"  # the gold answer's label; a wrong one is "wrong1".."wrongN"
+RIGHT_ANSWER = f"answer {GOLD}"  # what an agent says when its model was recorded right
 History = Literal["last_round", "full"]
 
 
@@ -53,7 +54,7 @@ class ReplayTeam:
         """Agent i's own answer: the gold label where its model was recorded right."""
         model = self.models[i]
         if self.recorded.correct(model, question):
-            return f"answer {GOLD}"
+            return RIGHT_ANSWER
         return f"answer wrong{1 + zlib.crc32(f'{model}|{question}|{self.seed}'.encode()) % self.wrong_answers}"
 
     def output_tokens(self, i: int, question: str) -> int:

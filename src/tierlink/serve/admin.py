@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from tierlink.serve.gateway import Gateway
 from tierlink.serve.membership import JoinReport, JoinRequest, Membership
-from tierlink.serve.refusals import Forbidden, Unauthorized, UnknownModel
+from tierlink.serve.refusals import Forbidden, Unauthorized
 
 ADMIN_PATH = "/admin/endpoints"
 Auth = Annotated[str | None, Header()]  # the Authorization header (module level: FastAPI resolves it by name)
@@ -58,10 +58,7 @@ def admin_routes(app: FastAPI, gateway: Gateway) -> None:
     @app.post(ADMIN_PATH + "/{name}/health", responses=ADMIN_ERRORS)
     async def health(name: str, authorization: Auth = None, timeout_s: float = 30.0) -> dict[str, Any]:
         check_admin(gateway, authorization)
-        endpoint = gateway.deployment.endpoints.get(name)
-        if endpoint is None:
-            raise UnknownModel(f"no endpoint named '{name}': use one of {', '.join(gateway.deployment.endpoints)}", "name")
-        seconds = await membership.health(name, endpoint, min(max(timeout_s, 0.1), 600.0))
+        seconds = await membership.health(name, membership.member(name), min(max(timeout_s, 0.1), 600.0))
         return {"name": name, "healthy": True, "seconds": round(seconds, 4)}
 
     @app.delete(ADMIN_PATH + "/{name}", responses=ADMIN_ERRORS)

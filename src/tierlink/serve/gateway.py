@@ -30,7 +30,7 @@ from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.breaker import CircuitBreaker
 from tierlink.routing.policy import Policy, make_policy
 from tierlink.routing.session import Resumed, Session, TextSink, TurnResult
-from tierlink.serve.guards import Guarded, guarded
+from tierlink.serve.guards import Guarded, endpoint_policy, fallback_order, guarded
 from tierlink.serve.keys import KeyRecord
 from tierlink.serve.metrics import GatewayMetrics
 from tierlink.serve.ratelimit import RateLimiter
@@ -46,7 +46,6 @@ from tierlink.serve.refusals import (
 from tierlink.serve.store import SessionRecord, SpendRecord, Store
 from tierlink.serve.wire import MAX_SESSION_ID_CHARS, ChatRequest
 
-TIER_ORDER = {"cloud": 0, "edge": 1, "device": 2}
 SESSION_HEADER = "X-Tierlink-Session"
 
 
@@ -86,22 +85,25 @@ class Gateway:
 
     def __init__(self, config: TierlinkConfig, store: Store, metrics: GatewayMetrics | None = None,
                  require_keys: bool = False) -> None:
-        self.config = config
         self.store = store
         self.metrics = metrics or GatewayMetrics()
         self.require_keys = require_keys
         self.deployment: Deployment = build_deployment(config, record_transfers=False)  # each request records its own charges
         self.admission: dict[str, AdmissionEndpoint] = {}
-        self.largest_window = max(endpoint.profile.context_window for endpoint in self.deployment.endpoints.values())
         self.breakers = self._guard_endpoints()
         self.metrics.watch_breakers(self.breakers)
         self.policies = self._policies()
-        self.fallback = self.fallback_order()
+        self.members_changed()
         self.limiter = RateLimiter()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._turns: set[asyncio.Task[ChatOutcome]] = set()  # running turns, held so none is collected mid-flight
         self._shared: dict[str, SharedDollars] = {}  # each key's dollars while it has requests in flight
         self.ready = False
+
+    @property
+    def config(self) -> TierlinkConfig:
+        """The configuration as it is now: the deployment's, which members join and leave."""
+        return self.deployment.config
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -131,18 +133,13 @@ class Gateway:
         if config.serve.learned_model is not None:
             policies["tierlink-learned"] = make_policy("learned", model=str(config.serve.learned_model))
         for name in config.endpoints:  # an endpoint by name: that endpoint, with the fallback chain
-            policies[name] = self.endpoint_policy(name)
+            policies[name] = endpoint_policy(name, self.deployment.device)
         return policies
 
-    def endpoint_policy(self, name: str) -> Policy:
-        """The policy of model `name`: that endpoint, with the fallback chain behind it."""
-        return make_policy("always-device") if name == self.deployment.device else make_policy("always-cloud", target=name)
-
-    def fallback_order(self) -> tuple[str, ...]:
-        """The configured fallback chain, else every endpoint by tier: cloud, edge, device."""
-        config = self.config
-        return config.serve.fallback or tuple(sorted(
-            config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))
+    def members_changed(self) -> None:
+        """What follows from the member set: the fallback chain and the largest context window."""
+        self.fallback = fallback_order(self.config)
+        self.largest_window = max(e.profile.context_window for e in self.deployment.endpoints.values())
 
     def models(self) -> list[str]:
         """Model names clients may ask for: the routing policies, then each endpoint by name."""

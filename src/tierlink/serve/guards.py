@@ -1,15 +1,19 @@
-"""What the gateway puts in front of each endpoint: a bounded queue, and a circuit breaker for
-every endpoint but the device (the last resort), the same for configured and joined members."""
+"""What the gateway gives each endpoint, the same for configured and joined members: a bounded
+queue, a circuit breaker for every endpoint but the device (the last resort), a model name of its
+own, and a place in the fallback chain."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tierlink.config.schema import BreakerConfig, EndpointConfig, LlamaCppConfig
+from tierlink.config.schema import BreakerConfig, EndpointConfig, LlamaCppConfig, TierlinkConfig
 from tierlink.endpoints.admission import AdmissionEndpoint
 from tierlink.endpoints.base import Endpoint
 from tierlink.endpoints.breaker import BreakerEndpoint, CircuitBreaker
 from tierlink.network.linked_endpoint import LinkedEndpoint
+from tierlink.routing.policy import Policy, make_policy
+
+TIER_ORDER = {"cloud": 0, "edge": 1, "device": 2}
 
 
 @dataclass(frozen=True)
@@ -38,3 +42,14 @@ def guarded(endpoint: Endpoint, spec: EndpointConfig, settings: BreakerConfig, i
         linked.inner = inner
         return Guarded(linked, breaker, admission)
     return Guarded(inner, breaker, admission)
+
+
+def endpoint_policy(name: str, device: str) -> Policy:
+    """The policy of model `name`: that endpoint, with the fallback chain behind it."""
+    return make_policy("always-device") if name == device else make_policy("always-cloud", target=name)
+
+
+def fallback_order(config: TierlinkConfig) -> tuple[str, ...]:
+    """The configured fallback chain, else every endpoint by tier: cloud, edge, device."""
+    return config.serve.fallback or tuple(sorted(
+        config.endpoints, key=lambda n: TIER_ORDER[config.nodes[config.endpoints[n].node].tier]))

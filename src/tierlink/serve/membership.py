@@ -24,6 +24,7 @@ from tierlink.core.messages import Completion, Request
 from tierlink.endpoints.base import Endpoint
 from tierlink.routing.policy import JoinEvidence
 from tierlink.serve.gateway import Gateway
+from tierlink.serve.guards import endpoint_policy
 from tierlink.serve.refusals import BadRequest, Conflict, Unavailable, UnknownModel
 from tierlink.serve.store import SpendRecord
 
@@ -93,12 +94,11 @@ class Membership:
                 raise
             guard = gateway.guard(name, endpoint, request.endpoint)
             gateway.deployment.install(config, name, guard.endpoint)
-            gateway.config = config
             if guard.breaker is not None:
                 gateway.breakers[name] = guard.breaker
                 gateway.metrics.watch_breakers({name: guard.breaker})
-            gateway.policies[name] = gateway.endpoint_policy(name)
-            self._refresh()
+            gateway.policies[name] = endpoint_policy(name, gateway.deployment.device)
+            gateway.members_changed()
         return JoinReport(name=name, tier=config.nodes[request.endpoint.node].tier, health_s=round(health_s, 4),
                           probes=len(evidence.outcomes), probes_right=sum(evidence.outcomes), probe_dollars=dollars,
                           policies=notes, models=gateway.models())
@@ -107,31 +107,30 @@ class Membership:
         """Take `name` out of routing now; close it once the turns using it are done. The models left."""
         gateway = self.gateway
         async with self._lock:
-            if name not in gateway.deployment.endpoints:
-                raise UnknownModel(f"no endpoint named '{name}': use one of {', '.join(gateway.deployment.endpoints)}", "name")
+            self.member(name)
             try:
                 endpoint = gateway.deployment.remove(name)
             except ConfigError as exc:
                 raise _bad(exc, name) from exc
-            gateway.config = gateway.deployment.config
             del gateway.policies[name]
             for policy in gateway.policies.values():
                 policy.left(name)
             gateway.breakers.pop(name, None)
             gateway.admission.pop(name, None)
             gateway.metrics.forget(name)
-            self._refresh()
+            gateway.members_changed()
             running = gateway.running_turns()
         closing = asyncio.create_task(self._close_after(endpoint, running))
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
         return gateway.models()
 
-    def _refresh(self) -> None:
-        """What depends on the member set: the fallback chain and the largest context window."""
-        gateway = self.gateway
-        gateway.fallback = gateway.fallback_order()
-        gateway.largest_window = max(e.profile.context_window for e in gateway.deployment.endpoints.values())
+    def member(self, name: str) -> Endpoint:
+        """The endpoint of that name; UnknownModel (404) listing the members if there is none."""
+        endpoints = self.gateway.deployment.endpoints
+        if name not in endpoints:
+            raise UnknownModel(f"no endpoint named '{name}': use one of {', '.join(endpoints)}", "name")
+        return endpoints[name]
 
     async def health(self, name: str, endpoint: Endpoint, timeout_s: float) -> float:
         """Seconds one short call took; Unavailable (503) if it fails or does not answer in time."""
