@@ -99,7 +99,7 @@ def main(args: argparse.Namespace) -> None:
     rows: list[str] = []
     refusals: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp, running(
-            ["-m", "llama_cpp.server", "--model", str(gguf_path(entry)), "--host", "127.0.0.1", "--port", str(edge_port),
+            ["-m", "tierlink.endpoints.llama_server", "--model", str(gguf_path(entry)), "--host", "127.0.0.1", "--port", str(edge_port),
              "--n_ctx", "2048", "--n_threads", "1", "--model_alias", "edge-model",
              "--interrupt_requests", "False"],  # its default lets a new request cut the stream in progress
             f"http://127.0.0.1:{edge_port}/v1/models"):

@@ -200,7 +200,7 @@ def cloud_server(model: str) -> Iterator[Endpoint]:
     from tierlink.endpoints.registry import endpoint_profiles
 
     port = free_port()
-    with running(["-m", "llama_cpp.server", "--model", str(gguf_path(model_catalogue().require(model, "--cloud-supervisor"))),
+    with running(["-m", "tierlink.endpoints.llama_server", "--model", str(gguf_path(model_catalogue().require(model, "--cloud-supervisor"))),
                   "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--model_alias", "cloud-model"],
                  f"http://127.0.0.1:{port}/v1/models", timeout_s=180):
         yield OpenAICompatEndpoint("cloud", f"http://127.0.0.1:{port}/v1", "cloud-model", endpoint_profiles()["gpt-4o-mini"],

@@ -3,7 +3,7 @@ through the admin routes (the admin key is the value of TIERLINK_ADMIN_KEY when 
 
     export TIERLINK_ADMIN_KEY=$(openssl rand -hex 16)
     tierlink serve &                                     # the embedded default, on 127.0.0.1:8000
-    python -m llama_cpp.server --model MODEL.gguf --port 8081 &   # any OpenAI-compatible server
+    python -m tierlink.endpoints.llama_server --model MODEL.gguf --port 8081 &   # any OpenAI-compatible server
     python examples/membership.py --upstream http://127.0.0.1:8081/v1 --model MODEL
 """
 

@@ -49,7 +49,7 @@ def llama_server(gguf_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """llama-cpp-python's own OpenAI-compatible server serving the embedded GGUF."""
     port = free_port()
     log = tmp_path_factory.mktemp("llama_server") / "server.log"
-    args = ["-m", "llama_cpp.server", "--model", str(gguf_path), "--host", "127.0.0.1",
+    args = ["-m", "tierlink.endpoints.llama_server", "--model", str(gguf_path), "--host", "127.0.0.1",
             "--port", str(port), "--n_ctx", "2048", "--model_alias", "gemma-server"]
     base = f"http://127.0.0.1:{port}/v1"
     with running(args, f"{base}/models", log=log):

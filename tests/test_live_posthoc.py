@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tierlink.core.grading import grade
@@ -17,7 +18,7 @@ from tierlink.core.messages import Request
 from tierlink.endpoints.llamacpp import LlamaCppEndpoint
 from tierlink.endpoints.openai_compat import OpenAICompatEndpoint
 from tierlink.endpoints.profile import EndpointProfile
-from tierlink.learn.draft_collection import SIGNAL_COLUMNS, collect_drafts
+from tierlink.learn.draft_collection import SIGNAL_COLUMNS, collect_drafts, extend_drafts
 from tierlink.routing.draft_signals import SIGNALS, choice_share, sampled_request, signal_values
 
 from .servers.process import free_port
@@ -80,6 +81,21 @@ async def test_collection_grades_resumes_and_survives_a_dead_endpoint(gemma: Lla
     assert len(failures) == 3 and table.empty and not lost.exists()
 
 
+async def test_extended_drafts_equal_a_fresh_collection_with_more_evidence(gemma: LlamaCppEndpoint, tmp_path: Path) -> None:
+    prompts = _mcq(3)
+    short, _ = await collect_drafts(gemma, prompts, tmp_path / "short.csv", samples=1, max_tokens=6)
+    assert "signal_self_check" not in short.columns  # asked for only with self_check=True
+    full, _ = await collect_drafts(gemma, prompts, tmp_path / "full.csv", samples=3, max_tokens=6, self_check=True)
+    extended, failures = await extend_drafts(gemma, short, tmp_path / "ext.csv", samples=3, self_check=True)
+    assert failures == [] and (extended["samples"] == 3).all() and extended["response"].tolist() == full["response"].tolist()
+    np.testing.assert_allclose(extended["signal_agreement"], full["signal_agreement"])
+    np.testing.assert_allclose(extended["signal_self_check"], full["signal_self_check"], atol=1e-4)
+    assert full["signal_self_check"].between(0, 1).all()
+    assert (extended["latency_s"] > short["latency_s"]).all()
+    again, _ = await extend_drafts(gemma, short, tmp_path / "ext.csv", samples=3, self_check=True)
+    pd.testing.assert_frame_equal(again, extended)  # resumed: nothing redrawn
+
+
 def test_train_on_shipped_live_drafts_and_score(tmp_path: Path) -> None:
     model = tmp_path / "m"
     trained = _tierlink("route", "train", "--outcomes", str(RECORDED), "--drafts", str(SHIPPED_DRAFTS),
@@ -87,7 +103,8 @@ def test_train_on_shipped_live_drafts_and_score(tmp_path: Path) -> None:
     assert trained.returncode == 0, trained.stderr + trained.stdout
     meta = json.loads((model / "router.json").read_text())
     assert meta["weak"] == "gemma" and meta["needs_draft"] and meta["samples"] == 4
-    assert sorted(meta["signals"]) == sorted(SIGNALS) and meta["draft_max_tokens"] == 16
+    # the shipped Gemma drafts were collected without a self-check
+    assert sorted(meta["signals"]) == sorted(set(SIGNALS) - {"self_check"}) and meta["draft_max_tokens"] == 16
     scored = _tierlink("route", "score", "--model", str(model), "--prompts", str(SHIPPED_DRAFTS), "--out", str(tmp_path / "s.csv"))
     assert scored.returncode == 0, scored.stderr
     scores = pd.read_csv(tmp_path / "s.csv")
@@ -128,3 +145,27 @@ async def test_learned_posthoc_policy_reads_live_signals(gemma: LlamaCppEndpoint
     assert kept.endpoint == "gemma" and kept.used_draft and kept.completion is not None
     # the draft and its 4 samples were all charged to the turn
     assert kept.usage.output_tokens > kept.completion.usage.output_tokens
+
+
+async def test_a_router_trained_with_a_self_check_asks_for_one(gemma: LlamaCppEndpoint, tmp_path: Path) -> None:
+    from tierlink.core import Budget
+    from tierlink.core.ledger import Ledger
+    from tierlink.learn.train import train_router
+    from tierlink.routing.policy import make_policy
+    from tierlink.routing.session import Session
+
+    drafts = pd.read_csv(SHIPPED_DRAFTS, dtype={"prompt_id": str, "gold": str})
+    # the verdict column as `collect-drafts --self-check` writes it (values only need to vary)
+    drafts["signal_self_check"] = np.random.default_rng(0).random(len(drafts))
+    frame = pd.concat([pd.read_csv(RECORDED, dtype={"prompt_id": str, "gold": str}).query("model == @STRONG"), drafts],
+                      ignore_index=True)
+    train_router(frame, "gemma", STRONG, "posthoc-signals", tmp_path / "ph")
+    policy = make_policy("learned", model=str(tmp_path / "ph"), threshold=1.01)
+    ledger = Ledger()
+    session = Session({"gemma": gemma, "cloud": gemma}, "gemma", policy, Budget(), charges=ledger)
+    question = Request.of(_mcq(1)["prompt"].iloc[0], max_tokens=8)
+    first = await policy.decide(session.preview(question))
+    assert first.draft and first.self_check and first.samples == 4
+    kept = await session.ask(question)
+    assert kept.endpoint == "gemma" and kept.used_draft and "score" in kept.reason
+    assert [c.kind for c in ledger.charges] == ["draft", "sample", "sample", "sample", "sample", "self-check"]

@@ -145,3 +145,20 @@ async def test_chat_template_path_for_instruct_models(device_profile: EndpointPr
     assert completion.model == "gemma-3-270m-q4_k_m"  # a model file is named by its file
     streamed = await collect(chat.stream(request))
     assert streamed.usage.input_tokens > 0
+
+
+async def test_an_amx_build_loads_without_extra_buffers_and_restores_the_defaults(
+        gemma: LlamaCppEndpoint, device_profile: EndpointProfile, gguf_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On an AMX build (llama.cpp#20824 crashes there) the model loads with extra buffers off."""
+    import llama_cpp.llama_cpp as low
+
+    from tierlink.endpoints import llamacpp_host
+
+    factory = low.llama_model_default_params
+    assert gemma.load().model_params.use_extra_bufts is not llamacpp_host.amx_in_build()
+    monkeypatch.setattr(llamacpp_host, "amx_in_build", lambda: True)
+    endpoint = LlamaCppEndpoint("gemma-safe", device_profile, "device", model_path=gguf_path)
+    answer = await endpoint.complete(Request.of("The capital of France is", max_tokens=4))
+    assert answer.usage.output_tokens > 0 and answer.text.strip()
+    assert endpoint.load().model_params.use_extra_bufts is False
+    assert low.llama_model_default_params is factory  # the swap is undone after the load

@@ -19,8 +19,8 @@ from tierlink.bench.pair import ModelPair
 from tierlink.bench.scores import write_scores
 from tierlink.bench.splits import default_test_fraction
 from tierlink.cli_bench import DataRoot, Seed, SourceSplit
+from tierlink.cli_drafts import collect_drafts_command, extend_drafts_command
 from tierlink.cli_fail import fail
-from tierlink.cli_models import ModelOption, config_for
 from tierlink.cli_self_route import self_train_command
 from tierlink.core.errors import DataError, TierlinkError
 from tierlink.learn import router_names
@@ -30,6 +30,8 @@ from tierlink.learn.embeddings import EmbeddingCache
 
 route_app = typer.Typer(no_args_is_help=True, help="Train routers on recorded outcomes and score prompts with them.")
 route_app.command("self-train")(self_train_command)
+route_app.command("collect-drafts")(collect_drafts_command)
+route_app.command("extend-drafts")(extend_drafts_command)
 
 
 def _training_table(outcomes: str, data_root: Path | None, weak: str | None, strong: str | None,
@@ -254,49 +256,3 @@ def rl_train(
     kept = f"kept step {meta.best_step} (validation reward {meta.validation_reward:.3f})" if meta.best_step is not None else "kept the last step"
     console.print(f"trained the RL router for {meta.steps} steps (seed {meta.seed}; {kept}); saved to {out}; "
                   f"serve it with policy `rl` (params: model={out})")
-
-
-@route_app.command("collect-drafts")
-def collect_drafts_command(
-    prompts: Annotated[str, typer.Option(help="CSV/outcome table with prompt_id,prompt[,task,gold], or a dataset key.")],
-    out: Annotated[Path, typer.Option(help="CSV to append the drafts to (an interrupted run resumes).")],
-    samples: Annotated[int, typer.Option(min=0, max=8, help="Extra sampled drafts per prompt, for agreement.")] = 4,
-    max_tokens: Annotated[int, typer.Option(min=1, help="Draft length cap (use the session's cap).")] = 16,
-    limit: Annotated[int | None, typer.Option(min=1, help="Draft at most this many prompts.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Deployment YAML (default: the embedded Gemma device).")] = None,
-    model: ModelOption = None,
-    data_root: DataRoot = None,
-) -> None:
-    """Run the device model on prompts and record its drafts with log-prob, entropy and
-    agreement signals, graded where a gold answer is given: training data for `--router posthoc`."""
-    import asyncio
-
-    from tierlink.config.build import build_deployment
-    from tierlink.learn.draft_collection import collect_drafts
-
-    console = Console()
-    try:
-        frame = load_from(prompts, data_root) if not Path(prompts).suffix else _read_prompt_table(Path(prompts))
-        if limit is not None:
-            frame = frame[frame["prompt_id"].isin(frame["prompt_id"].drop_duplicates().head(limit))]
-        deployment = build_deployment(config_for(config, model))
-        endpoint = deployment.endpoints[deployment.device]
-        with Progress(console=console, transient=True) as progress:
-            bar = progress.add_task(f"drafting with {endpoint.name}", total=frame["prompt_id"].nunique())
-            table, failures = asyncio.run(collect_drafts(
-                endpoint, frame, out, samples, max_tokens,
-                progress=lambda done, total: progress.update(bar, completed=done, total=total)))
-    except TierlinkError as exc:
-        fail(exc)
-    for failure in failures:
-        console.print(f"[yellow]skipped[/] {failure}")
-    graded = f", device accuracy {table['score'].mean():.3f}" if "score" in table.columns and len(table) else ""
-    console.print(f"{len(table)} drafts in {out}{graded}; {len(failures)} failed")
-
-
-def _read_prompt_table(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(str(path), "file does not exist", "give a CSV with prompt_id,prompt[,task,gold]")
-    from tierlink.core.outcomes import read_table_csv
-
-    return read_table_csv(path)

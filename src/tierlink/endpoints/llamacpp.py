@@ -24,6 +24,7 @@ from tierlink.core.errors import ConfigError, EndpointError, ModelNotFound
 from tierlink.core.messages import Completion, Message, Request
 from tierlink.core.usage import Latency, Origin, Usage
 from tierlink.endpoints.base import Endpoint, StreamChunk
+from tierlink.endpoints.llamacpp_host import safe_weight_buffers
 from tierlink.endpoints.logprob_recorder import LogprobRecorder
 from tierlink.endpoints.model_catalogue import DEFAULT_MODEL, PromptFormat, model_catalogue
 from tierlink.endpoints.model_files import gguf_path
@@ -116,7 +117,7 @@ class LlamaCppEndpoint(Endpoint):
                 if self.adapter is not None and not self.adapter.is_file():
                     raise ModelNotFound(f"LoRA adapter {self.adapter} does not exist")
                 try:
-                    with _quiet_stderr():  # llama.cpp prints a benign SWA-cache notice here
+                    with safe_weight_buffers(), _quiet_stderr():  # llama.cpp prints a benign SWA-cache notice
                         self._llm = llama_cpp.Llama(
                             model_path=str(path),
                             n_ctx=self.n_ctx,

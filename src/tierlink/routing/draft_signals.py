@@ -17,7 +17,8 @@ _CHOICE_TOKEN = re.compile(r"^\(?([A-J])\)?$")
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_SEED = 1000
 # The numeric evidence a learned post-hoc router reads (NaN where a draft lacks it).
-SIGNALS = ("mean_logprob", "min_logprob", "mean_entropy", "first_margin", "choice_share", "agreement", "draft_tokens")
+SIGNALS = ("mean_logprob", "min_logprob", "mean_entropy", "first_margin", "choice_share", "agreement", "draft_tokens",
+           "self_check")
 SELF_CHECK_TEMPLATE = (
     "Question: {question}\nProposed answer: {answer}\n"
     "Is the proposed answer correct? Reply yes or no."
@@ -69,6 +70,12 @@ def self_check_yes(check: Completion | None) -> float | None:
     return 1.0 if text.startswith("yes") else 0.0 if text.startswith("no") else None
 
 
+def self_check_request(request: Request, draft_text: str) -> Request:
+    """The device's yes/no verdict on its own draft: the session and draft collection ask the same."""
+    prompt = SELF_CHECK_TEMPLATE.format(question=request.last_user_text, answer=draft_text)
+    return Request.of(prompt, max_tokens=2, logprobs=True, turn=request.turn)
+
+
 def sampled_request(request: Request, index: int) -> Request:
     """The index-th extra draft for agreement: the session and draft collection draw the same ones."""
     return request.model_copy(update={"temperature": SAMPLE_TEMPERATURE, "seed": SAMPLE_SEED + index, "logprobs": False})
@@ -102,7 +109,7 @@ def choice_share(draft: Completion) -> float | None:
     return None
 
 
-def signal_values(draft: Completion, samples: tuple[Completion, ...]) -> dict[str, float]:
+def signal_values(draft: Completion, samples: tuple[Completion, ...], check: Completion | None = None) -> dict[str, float]:
     """Every signal in SIGNALS for one draft (NaN where unavailable), for learned post-hoc routers."""
     values: dict[str, float | None] = {
         "mean_logprob": mean_logprob(draft),
@@ -112,5 +119,6 @@ def signal_values(draft: Completion, samples: tuple[Completion, ...]) -> dict[st
         "choice_share": choice_share(draft),
         "agreement": agreement(draft, samples),
         "draft_tokens": float(draft.usage.output_tokens),
+        "self_check": self_check_yes(check),
     }
     return {name: math.nan if value is None else float(value) for name, value in values.items()}

@@ -23,7 +23,7 @@ from tierlink.core.shared_dollars import SharedDollars
 from tierlink.core.usage import Usage
 from tierlink.endpoints.base import Endpoint
 from tierlink.routing.calling import TextSink, attempt, worst_case
-from tierlink.routing.draft_signals import SELF_CHECK_TEMPLATE, sampled_request
+from tierlink.routing.draft_signals import sampled_request, self_check_request
 from tierlink.routing.help_tag import asks_for_help, without_help_tag
 from tierlink.routing.modality import AttachmentSelector
 from tierlink.routing.outgoing import Preparer, link_of
@@ -206,9 +206,8 @@ class Session:
             if isinstance(call, Call):
                 found.append(call.completion)
         if action.self_check:
-            prompt = SELF_CHECK_TEMPLATE.format(question=request.last_user_text, answer=draft.text)
             check_action = Action(endpoint=self.device, reason="self-check", history=HistoryPlan(kind="none"))
-            call = await self._call(self.device, Request.of(prompt, max_tokens=2, logprobs=True, turn=request.turn), check_action, "self-check")
+            call = await self._call(self.device, self_check_request(request, draft.text), check_action, "self-check")
             if isinstance(call, Call):
                 found.append(call.completion.model_copy(update={"endpoint": "self-check"}))
         return found

@@ -41,10 +41,11 @@ class LearnedPolicy(Policy):
             if not state.remote_candidates():
                 return Action(endpoint=state.device, reason="learned: no remote endpoint reachable; the device answers")
             return Action(endpoint=state.device, reason="learned post-hoc: draft first", draft=True,
-                          samples=self.meta.samples if self.meta.signals else 0)
+                          samples=self.meta.samples if self.meta.signals else 0,
+                          self_check="self_check" in self.meta.signals)
         prompts = Prompts(np.asarray([state.request.prompt_id or "turn"]), [state.request.last_user_text], [None])
         if post_hoc and state.draft is not None:
-            signals = signal_values(state.draft, state.samples)
+            signals = signal_values(state.draft, state.samples, state.self_check)
             prompts = replace(prompts, drafts=[state.draft.text], draft_tokens=[float(state.draft.usage.output_tokens)],
                               signals={name: np.asarray([signals[name]]) for name in self.meta.signals})
         score = float(self.router.score(prompts, self.cache)[0])
