@@ -46,8 +46,11 @@ PROMPT_ONLY = ("tfidf-logreg (prompt only)", "logreg (prompt only)")
 POST_HOC = ("posthoc + live signals", "posthoc-signals (learned cascade)", "cascade: choice share", "cascade: agreement")
 
 
-def pair_data(device: str, which: str, data_root: Path | None) -> PairData:
-    drafts = read_outcomes(draft_path(device, which))
+def pair_data(device: str, which: str, data_root: Path | None, drafts_file: Path | None = None,
+              drop: tuple[str, ...] = ()) -> PairData:
+    """Strong side recorded, weak side the drafts (shipped, or `drafts_file`), less the `drop` signals."""
+    drafts = read_outcomes(drafts_file or draft_path(device, which))
+    drafts = drafts.drop(columns=[f"signal_{name}" for name in drop if f"signal_{name}" in drafts.columns])
     recorded = recorded_outcomes(which, data_root)
     strong = recorded[(recorded["model"] == STRONG[which]) & recorded["prompt_id"].isin(drafts["prompt_id"])]
     drafts = drafts[drafts["prompt_id"].isin(strong["prompt_id"])]
@@ -86,9 +89,10 @@ def signal(name: str, sign: float) -> Callable[[PairData, PairData, EmbeddingCac
     return run
 
 
-def main(device: str, which: str, data_root: Path | None, folds: int, repeats: int) -> None:
+def main(device: str, which: str, data_root: Path | None, folds: int, repeats: int,
+         drafts_file: Path | None = None, drop: tuple[str, ...] = ()) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    data = pair_data(device, which, data_root)
+    data = pair_data(device, which, data_root, drafts_file, drop)
     cache = EmbeddingCache()
     cache.embed(data.prompts.texts)
     rng = np.random.default_rng(0)
@@ -104,6 +108,8 @@ def main(device: str, which: str, data_root: Path | None, folds: int, repeats: i
         "cascade: choice share": signal("choice_share", -1.0),
         "cascade: agreement": signal("agreement", -1.0),
     }
+    if data.prompts.signals and "self_check" in data.prompts.signals:
+        methods["cascade: self-check"] = signal("self_check", -1.0)
     results: dict[str, list[tuple[float, float]]] = {name: [] for name in methods}
     with Progress(transient=True) as progress:
         task = progress.add_task("cross-validating", total=folds * repeats * len(methods))
@@ -116,7 +122,8 @@ def main(device: str, which: str, data_root: Path | None, folds: int, repeats: i
     weak_acc, strong_acc = data.weak_score.mean(), data.strong_score.mean()
     print(f"live post-hoc routing on {which} ({date.today()}, commit {commit}; weak {data.weak} live, "
           f"{len(data.prompts)} prompts, accuracy {weak_acc:.3f}; strong {STRONG[which]} replay, accuracy {strong_acc:.3f}; "
-          f"{repeats}x{folds}-fold CV, mean ± sd over {folds * repeats} held-out folds)\n")
+          f"{repeats}x{folds}-fold CV, mean ± sd over {folds * repeats} held-out folds; signals read: "
+          f"{', '.join(sorted(data.prompts.signals or {}))}; drafts {(drafts_file or draft_path(device, which)).name})\n")
     print("| router | APGR | CPT(50%) |")
     print("|---|---|---|")
     for name, values in results.items():
@@ -144,5 +151,8 @@ if __name__ == "__main__":
     parser.add_argument("--data-root", type=Path, default=None, help="folder with the full RouterArena set (../shared/data/outcomes)")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=4)
+    parser.add_argument("--drafts", type=Path, default=None, help="drafts CSV instead of the shipped one (e.g. from route extend-drafts)")
+    parser.add_argument("--drop", default="", help="comma-separated signals to leave out (an ablation), e.g. self_check")
     args = parser.parse_args()
-    main(args.device, args.which, args.data_root, args.folds, args.repeats)
+    main(args.device, args.which, args.data_root, args.folds, args.repeats, args.drafts,
+         tuple(name for name in args.drop.split(",") if name))

@@ -82,10 +82,9 @@ class Preparer:
         """Why this turn may not go to `name` at all (private content, or personal data for a
         zone whose rule refuses it); None if it may."""
         zone = self.zones.get(name, "cloud")
-        if request.zones and zone not in request.zones:
-            return f"this request may only go to zone(s) {', '.join(request.zones)}, not '{zone}'"
-        if not self.residency.text_allowed(request, zone):
-            return f"private data may not leave the {'/'.join(sorted(self.residency.private_zones))} zone"
+        refused = self.residency.text_refused(request, zone)
+        if refused is not None:
+            return refused
         rule = self.rule_for(name)
         if rule is None or rule.pii != "refuse" or self.pseudonymiser is None:
             return None

@@ -14,10 +14,15 @@ class Residency(BaseModel):
 
     private_zones: frozenset[str] = frozenset({"device"})
 
-    def text_allowed(self, request: Request, zone: str) -> bool:
-        """May this request's messages go to an endpoint in `zone`? Private ones only to the
-        private zones; one limited to some zones (a gateway key's) only to those."""
-        return (not request.private or zone in self.private_zones) and (not request.zones or zone in request.zones)
+    def text_refused(self, request: Request, zone: str) -> str | None:
+        """Why this request's messages may not go to an endpoint in `zone` (None if they may):
+        private ones go only to the private zones; one limited to some zones (a gateway key's)
+        only to those."""
+        if request.zones and zone not in request.zones:
+            return f"this request may only go to zone(s) {', '.join(request.zones)}, not '{zone}'"
+        if request.private and zone not in self.private_zones:
+            return f"private data may not leave the {'/'.join(sorted(self.private_zones))} zone"
+        return None
 
     def attachment_allowed(self, attachment: Attachment, request: Request, zone: str) -> bool:
         """May this attachment go to `zone`? It is private if it or its request is marked so."""
