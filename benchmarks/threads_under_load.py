@@ -23,6 +23,7 @@ from datetime import date
 
 import llama_cpp
 
+from tierlink.endpoints.llamacpp_host import safe_weight_buffers
 from tierlink.endpoints.model_catalogue import model_catalogue
 from tierlink.endpoints.model_files import gguf_path
 
@@ -30,7 +31,8 @@ PROMPT = ("Explain, step by step and in plain words, how a refrigerator moves he
           "to the warmer room around it, and why it needs electricity to do so. ") * 3
 HOG = "while True: pass"
 SECOND_MODEL = ("import llama_cpp, sys\n"
-                "llm = llama_cpp.Llama(model_path=sys.argv[1], n_threads=1, verbose=False)\n"
+                "from tierlink.endpoints.llamacpp_host import safe_weight_buffers\n"
+                "with safe_weight_buffers(): llm = llama_cpp.Llama(model_path=sys.argv[1], n_threads=1, verbose=False)\n"
                 "while True: llm.create_completion('Tell me a long story about the sea.', max_tokens=256)\n")
 
 
@@ -69,8 +71,9 @@ def main(names: list[str], reps: int, max_tokens: int) -> None:
     print("|---|---|---|---|---|---|---|")
     for name in names:
         path = str(gguf_path(catalogue[name]))
-        models = {threads: llama_cpp.Llama(model_path=path, n_threads=threads, n_ctx=1024, verbose=False)
-                  for threads in (1, 2)}
+        with safe_weight_buffers():
+            models = {threads: llama_cpp.Llama(model_path=path, n_threads=threads, n_ctx=1024, verbose=False)
+                      for threads in (1, 2)}
         for kind in ("idle", "cpu hog", "second model"):
             got: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
             with load(kind, gemma):

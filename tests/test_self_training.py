@@ -70,8 +70,11 @@ def test_the_exported_adapter_moves_llama_cpp_as_it_moves_torch(checkpoint: Path
 def _llama_logprobs(adapter: Path | None, tokens: list[int]) -> np.ndarray:
     import llama_cpp
 
-    llm = llama_cpp.Llama(model_path=str(gguf_path(model_catalogue()[DEFAULT_MODEL])), n_ctx=512, logits_all=True,
-                          lora_path=str(adapter) if adapter else None, verbose=False, n_threads=1)
+    from tierlink.endpoints.llamacpp_host import safe_weight_buffers
+
+    with safe_weight_buffers():  # an AMX build crashes on some hosts otherwise (llama.cpp#20824)
+        llm = llama_cpp.Llama(model_path=str(gguf_path(model_catalogue()[DEFAULT_MODEL])), n_ctx=512, logits_all=True,
+                              lora_path=str(adapter) if adapter else None, verbose=False, n_threads=1)
     llm.eval(tokens)
     logits = np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
     return logits - np.log(np.exp(logits - logits.max()).sum()) - logits.max()
