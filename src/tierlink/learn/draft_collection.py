@@ -18,13 +18,14 @@ from typing import Any
 import pandas as pd
 
 from tierlink.core.errors import DataError, EndpointError
-from tierlink.core.grading import answer_key, grade
+from tierlink.core.grading import grade
 from tierlink.core.messages import Request
 from tierlink.core.outcomes import read_table_csv
 from tierlink.endpoints.base import Endpoint
 from tierlink.learn.data import SIGNAL_PREFIX
 from tierlink.routing.draft_signals import (
     SIGNALS,
+    agreement_with,
     sampled_request,
     self_check_request,
     self_check_yes,
@@ -138,7 +139,7 @@ async def _extended_row(endpoint: Endpoint, row: dict[str, Any], samples: int, s
     record = dict(row)
     if drawn:
         old_share = float(row[f"{SIGNAL_PREFIX}agreement"]) if old else 0.0
-        new_share = sum(answer_key(s.text) == answer_key(text) for s in drawn) / len(drawn)
+        new_share = agreement_with(text, drawn) or 0.0
         record[f"{SIGNAL_PREFIX}agreement"] = (old_share * old + new_share * len(drawn)) / (old + len(drawn))
         record["samples"] = old + len(drawn)
     if self_check:

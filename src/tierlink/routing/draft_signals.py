@@ -39,9 +39,14 @@ def mean_entropy(draft: Completion) -> float | None:
 
 def agreement(draft: Completion, samples: tuple[Completion, ...]) -> float | None:
     """Share of samples that give the same answer as the draft (answer_key)."""
+    return agreement_with(draft.text, samples)
+
+
+def agreement_with(text: str, samples: tuple[Completion, ...]) -> float | None:
+    """Share of samples whose answer (answer_key) is that of `text`; None without samples."""
     if not samples:
         return None
-    target = answer_key(draft.text)
+    target = answer_key(text)
     return sum(answer_key(s.text) == target for s in samples) / len(samples)
 
 
